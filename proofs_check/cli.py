@@ -1,0 +1,78 @@
+"""The ``dssl`` command line: a thin layer over :mod:`proofs_check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .registry import PROFILES, REGISTRY, CheckContext
+
+
+def _load_checks() -> None:
+    """Import every module that registers claims or checks."""
+    from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
+    from . import model_checks, topology_checks  # noqa: F401
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .report import run_claims, write_report
+
+    _load_checks()
+    try:
+        claims = REGISTRY.select(args.only)
+    except KeyError as exc:
+        print(f"dssl check: {exc.args[0]}", file=sys.stderr)
+        return 2
+    ctx = CheckContext(profile=args.profile, seed=args.seed)
+    results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet)
+    if not args.only:
+        write_report(results, ctx, args.out)
+        print(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}")
+    width = max(len(r.id) for r in results)
+    for r in results:
+        print(f"{r.id:<{width}}  {r.verdict.status:<12}  {r.verdict.reason}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    _load_checks()
+    for c in REGISTRY:
+        print(f"{c.id:<36} {len(c.checks):>2} check(s)  {c.source}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version("dssl-verify")
+    except PackageNotFoundError:
+        ver = "unknown"
+    p = argparse.ArgumentParser(prog="dssl", description="Verify the theory of distributed "
+                                "self-supervised learning under non-IID data.")
+    p.add_argument("--version", action="version", version=f"dssl-verify {ver}")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="run the claim checks and write the verification report")
+    c.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
+    c.add_argument("--profile", choices=PROFILES, default="quick",
+                   help="quick (minutes) or full (larger grids and samples)")
+    c.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    c.add_argument("--only", nargs="+", metavar="ID",
+                   help="run only these claim IDs (a trailing * matches a prefix); no report "
+                        "is rewritten, results still go to the cache")
+    c.add_argument("--fresh", action="store_true", help="ignore cached claim results")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=_check)
+    ls = sub.add_parser("list", help="list registered claims")
+    ls.set_defaults(func=_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""The claim registry: claims, the checks that produce evidence, and computed verdicts.
+
+A :class:`Claim` has a fixed ID (THEORY.md section 2 for ``paper.*``, ``ext.*`` for the
+toolkit's own theory), its source, a statement, and a list of *checks*. A check is a function
+``check(ctx: CheckContext) -> Evidence | list[Evidence]`` that computes something from the
+definitions. A *verdict rule* turns the evidence into a :class:`Verdict`; the default rule is
+:func:`default_rule`. No verdict is ever written down: it is always computed from evidence.
+
+Users register their own claims the same way::
+
+    from proofs_check.registry import REGISTRY, Evidence
+
+    @REGISTRY.claim("my.gap-positive", source="my paper, Lemma 2",
+                    statement="Metropolis weights on a ring have a positive spectral gap")
+    def _(ctx):
+        from theory.topology import mixing_matrix, ring_graph, spectral_gap
+        gap = spectral_gap(mixing_matrix(ring_graph(10), "metropolis"))
+        return Evidence("numerical", f"gap = {gap:.4g}", passed=gap > 0,
+                        numbers={"gap": gap}, params={"n": 10})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+VERDICTS = ("holds", "fails", "inconclusive")
+EVIDENCE_KINDS = ("numerical", "symbolic", "empirical")
+PROFILES = ("quick", "full")
+
+
+@dataclass
+class Evidence:
+    """One piece of evidence about a claim.
+
+    ``passed`` is ``True`` (supports the claim), ``False`` (refutes it; then
+    ``counterexample`` should let anyone re-run it: parameters, seed, the numbers compared) or
+    ``None`` (indeterminate: say why in ``summary``).
+    """
+
+    kind: str
+    summary: str
+    passed: bool | None
+    numbers: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    counterexample: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVIDENCE_KINDS:
+            raise ValueError(f"Evidence.kind must be one of {EVIDENCE_KINDS}, got {self.kind!r}")
+        if self.passed is not None and not isinstance(self.passed, (bool, np.bool_)):
+            raise TypeError(f"Evidence.passed must be True, False or None, got {self.passed!r}")
+        if self.passed is not None:
+            self.passed = bool(self.passed)
+
+
+@dataclass
+class Verdict:
+    status: str
+    reason: str
+    counterexample: dict | None = None
+    holds_if: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in VERDICTS:
+            raise ValueError(f"Verdict.status must be one of {VERDICTS}, got {self.status!r}")
+
+
+def default_rule(evidence: list[Evidence]) -> Verdict:
+    """Refuted by any failing evidence; holds when every piece passes; else inconclusive."""
+    if not evidence:
+        return Verdict("inconclusive", "no check has produced evidence for this claim yet")
+    failed = [e for e in evidence if e.passed is False]
+    if failed:
+        return Verdict("fails", failed[0].summary, counterexample=failed[0].counterexample
+                       or {"params": failed[0].params, "numbers": failed[0].numbers})
+    open_ = [e for e in evidence if e.passed is None]
+    if open_:
+        return Verdict("inconclusive", "; ".join(e.summary for e in open_))
+    kinds = sorted({e.kind for e in evidence})
+    return Verdict("holds", f"all {len(evidence)} checks passed ({', '.join(kinds)})")
+
+
+@dataclass
+class CheckContext:
+    """What a check may depend on: the profile (``quick`` or ``full``) and the base seed."""
+
+    profile: str = "quick"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
+
+    def rng(self, *salt: int) -> np.random.Generator:
+        """A generator seeded by ``(seed, *salt)``: independent streams per check."""
+        return np.random.default_rng([self.seed, *salt])
+
+
+Check = Callable[[CheckContext], "Evidence | list[Evidence]"]
+
+
+@dataclass
+class Claim:
+    id: str
+    source: str
+    statement: str
+    latex: str = ""
+    checks: list = field(default_factory=list)
+    rule: Callable[[list[Evidence]], Verdict] = default_rule
+
+    def fingerprint(self, ctx: CheckContext) -> str:
+        """Hash of the claim's checks' source code and the context: cache key for resuming."""
+        h = hashlib.sha256(f"{self.id}|{ctx.profile}|{ctx.seed}".encode())
+        for check in self.checks:
+            try:
+                h.update(inspect.getsource(check).encode())
+            except (OSError, TypeError):
+                h.update(repr(check).encode())
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class ClaimResult:
+    id: str
+    source: str
+    statement: str
+    latex: str
+    verdict: Verdict
+    evidence: list
+    seconds: float
+    fingerprint: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ClaimResult":
+        data = dict(data)
+        data["verdict"] = Verdict(**data["verdict"])
+        data["evidence"] = [Evidence(**e) for e in data["evidence"]]
+        return cls(**data)
+
+
+class Registry:
+    """An ordered collection of claims."""
+
+    def __init__(self) -> None:
+        self._claims: dict[str, Claim] = {}
+
+    def __contains__(self, claim_id: str) -> bool:
+        return claim_id in self._claims
+
+    def __iter__(self):
+        return iter(self._claims.values())
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    def get(self, claim_id: str) -> Claim:
+        try:
+            return self._claims[claim_id]
+        except KeyError:
+            raise KeyError(f"unknown claim ID {claim_id!r}; known: {sorted(self._claims)}") from None
+
+    def add(self, claim: Claim) -> Claim:
+        if not isinstance(claim.id, str) or not claim.id or " " in claim.id:
+            raise ValueError(f"claim ID must be a non-empty string without spaces, got {claim.id!r}")
+        if claim.id in self._claims:
+            raise ValueError(f"claim {claim.id!r} is already registered")
+        self._claims[claim.id] = claim
+        return claim
+
+    def claim(self, claim_id: str, *, source: str = "", statement: str = "", latex: str = "",
+              rule: Callable[[list[Evidence]], Verdict] | None = None) -> Callable[[Check], Check]:
+        """Decorator: register ``claim_id`` (if new) and add the decorated function as a check."""
+        def decorate(fn: Check) -> Check:
+            if claim_id not in self._claims:
+                if not statement:
+                    raise ValueError(f"new claim {claim_id!r} needs a statement")
+                self.add(Claim(claim_id, source, statement, latex,
+                               rule=rule or default_rule))
+            self._claims[claim_id].checks.append(fn)
+            return fn
+        return decorate
+
+    def select(self, only: Iterable[str] | None = None) -> list[Claim]:
+        """Claims whose ID equals or starts with (``prefix.*``) one of ``only``; all if None."""
+        if not only:
+            return list(self._claims.values())
+        out = []
+        for pattern in only:
+            if pattern.endswith("*"):
+                hits = [c for c in self._claims.values() if c.id.startswith(pattern[:-1])]
+            else:
+                hits = [self.get(pattern)]
+            if not hits:
+                raise KeyError(f"no claim matches {pattern!r}")
+            out.extend(c for c in hits if c not in out)
+        return out
+
+
+def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
+    """Run every check of ``claim``; an exception becomes indeterminate evidence, not a crash."""
+    import time
+
+    start = time.perf_counter()
+    evidence: list[Evidence] = []
+    for check in claim.checks:
+        try:
+            out = check(ctx)
+        except Exception as exc:  # a broken check must not take the report down
+            out = Evidence("numerical", f"check {getattr(check, '__name__', check)} raised "
+                           f"{type(exc).__name__}: {exc}", passed=None)
+        evidence.extend(out if isinstance(out, list) else [out])
+    verdict = claim.rule(evidence)
+    return ClaimResult(claim.id, claim.source, claim.statement, claim.latex, verdict, evidence,
+                       time.perf_counter() - start, claim.fingerprint(ctx))
+
+
+REGISTRY = Registry()

@@ -1,0 +1,1 @@
+"""Sampling, training dynamics and neural runs built on :mod:`theory`."""

@@ -1,0 +1,96 @@
+import json
+
+import numpy as np
+import pytest
+
+from proofs_check.registry import (CheckContext, Claim, Evidence, Registry, Verdict, default_rule,
+                                   run_claim)
+from proofs_check.report import run_claims, write_atomic, write_report
+
+
+def ev(passed, **kw):
+    return Evidence("numerical", f"passed={passed}", passed, **kw)
+
+
+def test_default_rule_is_computed_from_evidence():
+    assert default_rule([]).status == "inconclusive"
+    assert default_rule([ev(True), ev(True)]).status == "holds"
+    assert default_rule([ev(True), ev(None)]).status == "inconclusive"
+    v = default_rule([ev(True), ev(False, params={"d": 7}, numbers={"a": 1.0, "b": 2.0})])
+    assert v.status == "fails"
+    assert v.counterexample == {"params": {"d": 7}, "numbers": {"a": 1.0, "b": 2.0}}
+
+
+def test_decorator_registers_and_a_broken_check_is_inconclusive():
+    reg = Registry()
+
+    @reg.claim("user.positive", source="me", statement="x > 0")
+    def check(ctx):
+        x = ctx.rng(1).random()
+        return ev(x > 0, numbers={"x": x})
+
+    @reg.claim("user.broken", source="me", statement="raises")
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    assert len(reg) == 2 and "user.positive" in reg
+    assert run_claim(reg.get("user.positive"), CheckContext()).verdict.status == "holds"
+    res = run_claim(reg.get("user.broken"), CheckContext())
+    assert res.verdict.status == "inconclusive" and "boom" in res.verdict.reason
+    with pytest.raises(ValueError, match="already registered"):
+        reg.add(Claim("user.positive", "", "dup"))
+    with pytest.raises(ValueError, match="needs a statement"):
+        reg.claim("user.new")(lambda ctx: None)
+    with pytest.raises(KeyError, match="unknown claim"):
+        reg.select(["nope"])
+    assert [c.id for c in reg.select(["user.*"])] == ["user.positive", "user.broken"]
+
+
+def test_validation_of_evidence_and_verdicts():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Evidence("guess", "", True)
+    with pytest.raises(TypeError, match="passed must be"):
+        Evidence("numerical", "", "yes")
+    with pytest.raises(ValueError, match="status must be one of"):
+        Verdict("probably", "")
+    with pytest.raises(ValueError, match="profile must be one of"):
+        CheckContext(profile="huge")
+
+
+def test_same_seed_same_rng_stream():
+    a, b = CheckContext(seed=3).rng(1, 2), CheckContext(seed=3).rng(1, 2)
+    np.testing.assert_array_equal(a.random(5), b.random(5))
+
+
+def test_run_claims_caches_and_resumes(tmp_path):
+    reg = Registry()
+    calls = []
+
+    @reg.claim("user.counted", statement="counted")
+    def counted(ctx):
+        calls.append(1)
+        return ev(True)
+
+    ctx = CheckContext()
+    first = run_claims(list(reg), ctx, tmp_path, progress=False)
+    again = run_claims(list(reg), ctx, tmp_path, progress=False)
+    assert len(calls) == 1 and again[0].verdict == first[0].verdict
+    run_claims(list(reg), CheckContext(seed=1), tmp_path, progress=False)   # new fingerprint
+    assert len(calls) == 2
+    run_claims(list(reg), CheckContext(seed=1), tmp_path, fresh=True, progress=False)
+    assert len(calls) == 3
+    js, md = write_report(first, ctx, tmp_path)
+    data = json.loads(js.read_text())
+    assert data["claims"][0]["verdict"]["status"] == "holds"
+    assert "`user.counted`" in md.read_text()
+
+
+def test_write_atomic_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "out.txt"
+    write_atomic(target, "one")
+
+
+    with pytest.raises(TypeError):
+        write_atomic(target, 123)   # not text: the old file stays, no temp file is left
+    assert target.read_text() == "one"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
