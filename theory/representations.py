@@ -108,32 +108,41 @@ def principal_angles(a: Subspace, b: Subspace) -> np.ndarray:
     return np.arccos(np.clip(s, -1.0, 1.0))
 
 
+def _residual(a: Subspace, b: Subspace) -> np.ndarray:
+    """``(I - P_a) V_b`` on the joint support, computed without cancellation."""
+    if a.d != b.d:
+        raise ValueError(f"subspaces live in different spaces: d={a.d} vs d={b.d}")
+    support = np.union1d(np.arange(max(a.m, b.m)), np.union1d(a.bulk, b.bulk))
+    U, V = a._support_rows(support), b._support_rows(support)
+    return V - U @ (U.T @ V)
+
+
 def sin_theta_distance(a: Subspace, b: Subspace, ord: str = "fro") -> float:
     """``||sin Theta(a, b)||`` (``ord="fro"`` or ``2``) for subspaces of equal dimension.
 
-    Computed stably as ``sqrt(max(0, k - ||U^T V||_F^2))`` (Frobenius) and
-    ``sqrt(max(0, 1 - sigma_min(U^T V)^2))`` (spectral).
+    Computed as ``||(I - P_a) V_b||`` (exact to round-off, unlike ``sqrt(k - ||U^T V||^2)``).
     """
     if a.dim != b.dim:
         raise ValueError(f"sin Theta needs equal dimensions, got {a.dim} and {b.dim}")
-    ov = a.overlap(b)
-    if ord == "fro":
-        return float(np.sqrt(max(0.0, a.dim - np.sum(ov**2))))
-    if ord == 2:
-        smin = np.linalg.svd(ov, compute_uv=False).min() if a.dim else 1.0
-        return float(np.sqrt(max(0.0, 1.0 - smin**2)))
-    raise ValueError(f"ord must be 'fro' or 2, got {ord!r}")
+    if ord not in ("fro", 2):
+        raise ValueError(f"ord must be 'fro' or 2, got {ord!r}")
+    res = _residual(a, b)
+    if res.size == 0:
+        return 0.0
+    return float(np.linalg.norm(res, "fro" if ord == "fro" else 2))
 
 
 def projector_distance(a: Subspace, b: Subspace, ord: str = "fro") -> float:
-    """``||P_a - P_b||`` (``"fro"`` or ``2``); for equal dimensions ``fro = sqrt(2) ||sin Theta||_F``
-    and ``2 = ||sin Theta||_2``."""
-    ov = a.overlap(b)
+    """``||P_a - P_b||`` (``"fro"`` or ``2``).
+
+    Frobenius: ``sqrt(||(I - P_a) V_b||_F^2 + ||(I - P_b) U_a||_F^2)``; for equal dimensions
+    this is ``sqrt(2) ||sin Theta||_F``, and the spectral norm is ``||sin Theta||_2``.
+    """
     if ord == "fro":
-        return float(np.sqrt(max(0.0, a.dim + b.dim - 2 * np.sum(ov**2))))
+        return float(np.sqrt(np.sum(_residual(a, b) ** 2) + np.sum(_residual(b, a) ** 2)))
     if ord == 2:
         if a.dim != b.dim:
-            return 1.0 if a.dim + b.dim else 0.0
+            return 1.0
         return sin_theta_distance(a, b, 2)
     raise ValueError(f"ord must be 'fro' or 2, got {ord!r}")
 
