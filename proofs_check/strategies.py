@@ -80,3 +80,50 @@ def paper_models(draw, max_clients: int = 4, max_extra_dim: int = 6,
 def dirichlet_alphas(min_value: float = 0.05, max_value: float = 100.0) -> st.SearchStrategy:
     """Dirichlet concentrations, drawn log-uniformly-ish via floats on ``[min, max]``."""
     return st.floats(np.log(min_value), np.log(max_value)).map(lambda t: float(np.exp(t)))
+
+
+@st.composite
+def conditioned_spd_matrices(draw, d: int, *, max_condition: float = 1e3) -> np.ndarray:
+    """SPD ``(d, d)`` matrices ``Q diag(lambda) Q^T`` with condition number in ``[1, max_condition]``
+    (eigenvalues log-spaced between ``1/kappa`` and 1, ``Q`` a random rotation)."""
+    kappa = draw(st.floats(1.0, max_condition))
+    seed = draw(st.integers(0, 2**32 - 1))
+    q = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))[0]
+    lam = np.logspace(-np.log10(kappa), 0, d)
+    return (q * lam) @ q.T
+
+
+@st.composite
+def mixing_matrices(draw, rules: tuple[str, ...] = ("uniform", "metropolis", "max-degree"),
+                    min_nodes: int = 3, max_nodes: int = 12):
+    """``(G, W)``: a connected graph and one of its mixing matrices (fmmc left out: slow)."""
+    G = draw(connected_graphs(min_nodes, max_nodes))
+    rule = draw(st.sampled_from(rules))
+    return G, topology.mixing_matrix(G, rule)
+
+
+@st.composite
+def gaussian_mixtures(draw, max_components: int = 4, max_dim: int = 6):
+    """:class:`theory.mixtures.GaussianMixture` with random means and covariances."""
+    from theory.mixtures import GaussianMixture
+
+    k = draw(st.integers(2, max_components))
+    d = draw(st.integers(2, max_dim))
+    sep = draw(st.floats(0.0, 5.0))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return GaussianMixture.random(k, d, separation=sep, rng=seed)
+
+
+@st.composite
+def dirichlet_splits(draw, n_classes: int = 4, max_clients: int = 8,
+                     methods: tuple[str, ...] = ("iid", "dirichlet-class", "dirichlet-client",
+                                                 "balanced")):
+    """:class:`theory.splits.ClientSplit` of a balanced label set of ``n_classes`` classes."""
+    from theory.splits import split_clients
+
+    n = draw(st.integers(2, max_clients))
+    method = draw(st.sampled_from(methods))
+    alpha = draw(dirichlet_alphas())
+    seed = draw(st.integers(0, 2**32 - 1))
+    labels = np.repeat(np.arange(n_classes), 25)
+    return split_clients(labels, n, method, alpha=alpha, rng=seed)
