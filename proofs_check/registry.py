@@ -85,6 +85,27 @@ def default_rule(evidence: list[Evidence]) -> Verdict:
     return Verdict("holds", f"all {len(evidence)} checks passed ({', '.join(kinds)})")
 
 
+def conditional_rule(condition: str) -> Callable[[list[Evidence]], Verdict]:
+    """A rule for claims that may hold only under a condition.
+
+    Evidence whose ``params["case"] == "condition"`` tests the claim where ``condition`` is
+    met. If the general evidence refutes the claim while every condition-case piece supports
+    it, the verdict is ``fails`` with ``holds_if=condition``; otherwise :func:`default_rule`.
+    """
+    def rule(evidence: list[Evidence]) -> Verdict:
+        verdict = default_rule(evidence)
+        cond = [e for e in evidence if e.params.get("case") == "condition"]
+        general = [e for e in evidence if e.params.get("case") != "condition"]
+        if (verdict.status == "fails" and cond and all(e.passed is True for e in cond)
+                and any(e.passed is False for e in general)):
+            failed = next(e for e in general if e.passed is False)
+            return Verdict("fails", failed.summary, counterexample=failed.counterexample
+                           or {"params": failed.params, "numbers": failed.numbers},
+                           holds_if=condition)
+        return verdict
+    return rule
+
+
 @dataclass
 class CheckContext:
     """What a check may depend on: the profile (``quick`` or ``full``) and the base seed."""
@@ -177,14 +198,23 @@ class Registry:
 
     def claim(self, claim_id: str, *, source: str = "", statement: str = "", latex: str = "",
               rule: Callable[[list[Evidence]], Verdict] | None = None) -> Callable[[Check], Check]:
-        """Decorator: register ``claim_id`` (if new) and add the decorated function as a check."""
+        """Decorator: register ``claim_id`` (if new) and add the decorated function as a check.
+
+        ``rule`` sets the claim's verdict rule (also for a claim declared earlier, e.g. the
+        paper's claims in :mod:`proofs_check.paper_claims`).
+        """
         def decorate(fn: Check) -> Check:
             if claim_id not in self._claims:
                 if not statement:
                     raise ValueError(f"new claim {claim_id!r} needs a statement")
                 self.add(Claim(claim_id, source, statement, latex,
                                rule=rule or default_rule))
-            self._claims[claim_id].checks.append(fn)
+            claim = self._claims[claim_id]
+            if rule is not None:
+                if claim.rule is not default_rule and claim.rule is not rule:
+                    raise ValueError(f"claim {claim_id!r} already has a different verdict rule")
+                claim.rule = rule
+            claim.checks.append(fn)
             return fn
         return decorate
 
