@@ -12,7 +12,7 @@ from .registry import PROFILES, REGISTRY, CheckContext
 def _load_checks() -> None:
     """Import every module that registers claims or checks."""
     from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
-    from . import model_checks, paper_checks, topology_checks  # noqa: F401
+    from . import expectation_checks, model_checks, paper_checks, topology_checks  # noqa: F401
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ class Evidence:
     numbers: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     counterexample: dict | None = None
+    series: dict | None = None   # optional plot data: {"x", "y": {label: values}, "xlabel", ...}
 
     def __post_init__(self) -> None:
         if self.kind not in EVIDENCE_KINDS:
@@ -125,6 +126,25 @@ class CheckContext:
 Check = Callable[[CheckContext], "Evidence | list[Evidence]"]
 
 
+_CODE_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of every ``.py`` file of ``theory``, ``simulators`` and ``proofs_check``."""
+    global _CODE_FINGERPRINT
+    if _CODE_FINGERPRINT is None:
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256()
+        for pkg in ("theory", "simulators", "proofs_check"):
+            for path in sorted((root / pkg).rglob("*.py")):
+                h.update(path.relative_to(root).as_posix().encode())
+                h.update(path.read_bytes())
+        _CODE_FINGERPRINT = h.hexdigest()
+    return _CODE_FINGERPRINT
+
+
 @dataclass
 class Claim:
     id: str
@@ -135,8 +155,9 @@ class Claim:
     rule: Callable[[list[Evidence]], Verdict] = default_rule
 
     def fingerprint(self, ctx: CheckContext) -> str:
-        """Hash of the claim's checks' source code and the context: cache key for resuming."""
-        h = hashlib.sha256(f"{self.id}|{ctx.profile}|{ctx.seed}".encode())
+        """Cache key for resuming: the claim, the context, the source of its checks and of the
+        whole toolkit (any code change invalidates cached results)."""
+        h = hashlib.sha256(f"{self.id}|{ctx.profile}|{ctx.seed}|{code_fingerprint()}".encode())
         for check in self.checks:
             try:
                 h.update(inspect.getsource(check).encode())

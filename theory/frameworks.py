@@ -96,13 +96,26 @@ def decl_global_target(X, W):
 
 def gram_average_subspace(optima: list[FamilyOptimum], c: int) -> Subspace:
     """The "final average" of local models, rotation-invariantly: the top-``c`` eigenspace of
-    the averaged Gram matrices ``(1/N) sum_i P_i*`` (dense)."""
+    the averaged Gram matrices ``(1/N) sum_i P_i*``.
+
+    Works on the joint support of the optima (the structured block plus any bulk directions),
+    so it never materialises ``d x d`` for structured optima.
+    """
     if not optima:
         raise ValueError("optima must be a non-empty list")
-    P = np.mean([o.gram() for o in optima], axis=0)
+    d = optima[0].subspace.d
+    size = max(max(o.subspace.m, int(o.subspace.bulk.max()) + 1 if o.subspace.bulk.size else 0)
+               for o in optima)
+    P = np.zeros((size, size))
+    for o in optima:
+        sub = o.subspace
+        basis = sub._support_rows(np.arange(size))          # (size, rank) on the support
+        P += (basis * o.eigenvalues[: o.rank]) @ basis.T
+    P /= len(optima)
     vals, vecs = np.linalg.eigh(P)
-    k = int(np.sum(vals[::-1][:c] > 1e-12 * max(1.0, vals[-1])))
-    return Subspace(P.shape[0], vecs[:, ::-1][:, :k])
+    vals, vecs = vals[::-1], vecs[:, ::-1]
+    k = int(np.sum(vals[:c] > 1e-12 * max(1.0, vals[0])))
+    return Subspace(d, vecs[:, :k])
 
 
 def framework_optima(X, c: int, *, W=None, t: int = 1, sizes=None) -> dict:

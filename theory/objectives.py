@@ -42,8 +42,15 @@ TIE_RTOL = 1e-10
 def check_moment(name: str, S, *, psd: bool = True):
     """Validate a second moment: ``IdentityPlusBlock`` or symmetric (PSD) ``(d, d)``/``(N, d, d)``."""
     if isinstance(S, IdentityPlusBlock):
-        if psd and np.min(S.eigvalsh()[..., 0]) < -1e-10 * max(1.0, float(np.max(np.abs(S.eigvalsh())))):
-            raise ValueError(f"{name} must be positive semidefinite")
+        if psd:
+            # spectrum = eig(B + s I_m) and s (multiplicity d - m): never build d-sized arrays
+            inner = np.linalg.eigvalsh(S.block + S.scale[..., None, None] * np.eye(S.m))
+            low = np.min(inner)
+            if S.d > S.m:
+                low = min(low, float(np.min(S.scale)))
+            scale = max(1.0, float(np.max(np.abs(inner))), float(np.max(np.abs(S.scale))))
+            if low < -1e-10 * scale:
+                raise ValueError(f"{name} must be positive semidefinite (smallest eigenvalue {low:.3g})")
         return S
     arr = as_array(name, S)
     if arr.ndim not in (2, 3) or arr.shape[-1] != arr.shape[-2]:
@@ -122,6 +129,24 @@ def paper_mim_matrix(samples, p: float) -> np.ndarray:
     p = _check_p(p)
     x = as_array("samples", samples, ndim=2)
     return np.diag(2 * p * (1 - p) * np.mean(x**2, axis=0))
+
+
+def paper_mim_expectation(S, p: float):
+    """Expectation of the paper's Eq. 17 over samples: ``2p(1-p) Diag(S)`` (dense or structured).
+
+    Like :func:`paper_mim_matrix` this is the paper's statement, not the Eq. 4 expectation.
+    """
+    p = _check_p(p)
+    S = check_moment("S", S)
+    if isinstance(S, IdentityPlusBlock):
+        idx = np.arange(S.m)
+        diag = np.zeros_like(S.block)
+        diag[..., idx, idx] = S.block[..., idx, idx]
+        return IdentityPlusBlock(S.d, 2 * p * (1 - p) * S.scale, 2 * p * (1 - p) * diag)
+    idx = np.arange(S.shape[-1])
+    out = np.zeros_like(S)
+    out[..., idx, idx] = 2 * p * (1 - p) * S[..., idx, idx]
+    return out
 
 
 # ------------------------------------------------------------ the loss

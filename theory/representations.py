@@ -78,11 +78,16 @@ class Subspace:
         b = self.basis()
         return b @ b.T
 
-    def representability(self) -> np.ndarray:
-        """Definition 4.1: ``r_k = ||Pi e_k||^2 = sum_j (e_k^T v_j)^2``, shape ``(d,)``."""
-        r = np.zeros(self.d)
-        r[: self.m] = np.sum(self.block**2, axis=1)
-        r[self.bulk] = 1.0
+    def representability(self, upto: int | None = None) -> np.ndarray:
+        """Definition 4.1: ``r_k = ||Pi e_k||^2 = sum_j (e_k^T v_j)^2``, shape ``(d,)``.
+
+        ``upto`` returns only ``r_0..r_{upto-1}`` (no ``d``-sized array for huge ``d``).
+        """
+        n = self.d if upto is None else as_int("upto", upto, minimum=0, maximum=self.d)
+        r = np.zeros(n)
+        k = min(n, self.m)
+        r[:k] = np.sum(self.block[:k] ** 2, axis=1)
+        r[self.bulk[self.bulk < n]] = 1.0
         return r
 
     def _support_rows(self, support: np.ndarray) -> np.ndarray:

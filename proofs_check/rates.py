@@ -1,0 +1,96 @@
+"""Rate claims: fit the exponent of a quantity over a grid of d, with an interval, and decide.
+
+The paper's ``O(.)``/``Theta(.)`` terms carry no constants, so they are checked as *rates*
+(THEORY.md 5): ``log |q(d)| = a + b log d`` by least squares over the upper half of the grid
+(the asymptotic end), with a 95% t-interval for ``b``; the constant is ``exp(a)``.
+
+Decision, with an exponent margin ``delta`` (default 0.05) for curvature of finite-d curves:
+
+* ``"upper"`` (a claim ``q = O(d^g)``): holds if the interval lies at or below ``g + delta``;
+  fails if it lies above; inconclusive otherwise. A quantity that is exactly 0 on the grid holds.
+* ``"exact"`` (a claim ``q ~ d^g``): holds if the interval lies within ``g +- delta``; fails if
+  it misses that band; inconclusive otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .registry import Evidence
+
+DELTA = 0.05
+
+
+@dataclass(frozen=True)
+class RateFit:
+    exponent: float
+    low: float
+    high: float
+    constant: float
+    n_points: int
+
+
+def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95) -> RateFit:
+    """Least-squares exponent of ``|values|`` against ``d`` on the last ``tail`` of the grid."""
+    d = np.asarray(d, dtype=float)
+    v = np.abs(np.asarray(values, dtype=float))
+    if d.shape != v.shape or d.ndim != 1:
+        raise ValueError(f"d and values must be 1-D of the same length, got {d.shape}, {v.shape}")
+    keep = np.arange(d.size) >= int(np.floor(d.size * (1 - tail)))
+    keep &= v > 0
+    x, y = np.log(d[keep]), np.log(v[keep])
+    n = x.size
+    if n < 3:
+        raise ValueError(f"need at least 3 nonzero points in the fitted range, got {n}")
+    xc = x - x.mean()
+    slope = float(np.sum(xc * (y - y.mean())) / np.sum(xc**2))
+    intercept = float(y.mean() - slope * x.mean())
+    resid = y - intercept - slope * x
+    stderr = float(np.sqrt(np.sum(resid**2) / (n - 2) / np.sum(xc**2)))
+    t = stats.t.ppf(0.5 + level / 2, n - 2)
+    return RateFit(slope, slope - t * stderr, slope + t * stderr, float(np.exp(intercept)), n)
+
+
+def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
+                  params: dict | None = None, delta: float = DELTA,
+                  ylabel: str = "quantity") -> Evidence:
+    """Evidence that ``values(d)`` is ``O(d^claimed)`` (``kind="upper"``) or ``~ d^claimed``."""
+    if kind not in ("upper", "exact"):
+        raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
+    d = np.asarray(d, dtype=float)
+    v = np.asarray(values, dtype=float)
+    params = dict(params or {})
+    series = {"x": d.tolist(), "y": {label: np.abs(v).tolist()}, "xlabel": "d",
+              "ylabel": ylabel, "claimed_exponent": claimed}
+    if kind == "upper" and np.all(v == 0):
+        return Evidence("numerical", f"{label}: exactly 0 on the whole grid (d = {d[0]:.0e}..{d[-1]:.0e})",
+                        passed=True, numbers={"max_abs": 0.0}, params=params, series=series)
+    try:
+        fit = fit_rate(d, v)
+    except ValueError as exc:
+        return Evidence("numerical", f"{label}: no rate could be fitted ({exc})", passed=None,
+                        params=params, series=series)
+    nums = {"exponent": fit.exponent, "ci_low": fit.low, "ci_high": fit.high,
+            "constant": fit.constant, "claimed_exponent": claimed, "margin": delta,
+            "d_min": float(d[0]), "d_max": float(d[-1]), "points_fitted": fit.n_points}
+    if kind == "upper":
+        passed = True if fit.high <= claimed + delta else False if fit.low > claimed + delta else None
+        rel = "O(d^{%.3g})" % claimed
+    else:
+        passed = (True if claimed - delta <= fit.low and fit.high <= claimed + delta
+                  else False if fit.high < claimed - delta or fit.low > claimed + delta else None)
+        rel = "~ d^{%.3g}" % claimed
+    verdict = {True: "consistent with", False: "contradicts", None: "cannot decide"}[passed]
+    summary = (f"{label}: fitted exponent {fit.exponent:.3f} [95% CI {fit.low:.3f}, {fit.high:.3f}], "
+               f"constant {fit.constant:.3g}, over d = {d[0]:.0e}..{d[-1]:.0e} (upper half); "
+               f"{verdict} the claimed {rel} (margin {delta})")
+    cex = None
+    if passed is False:
+        i = int(np.argmax(d))
+        cex = {"params": params, "d": float(d[i]), "value": float(v[i]),
+               "claimed_rate": rel, "fitted_exponent": fit.exponent}
+    return Evidence("numerical", summary, passed=passed, numbers=nums, params=params,
+                    counterexample=cex, series=series)
