@@ -12,12 +12,16 @@ from .registry import PROFILES, REGISTRY, CheckContext
 def _load_checks() -> None:
     """Import every module that registers claims or checks."""
     from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
-    from . import expectation_checks, model_checks, paper_checks, topology_checks  # noqa: F401
+    from . import (expectation_checks, model_checks, paper_checks,  # noqa: F401
+                   robustness_checks, topology_checks)
 
 
 def _check(args: argparse.Namespace) -> int:
     from .report import run_claims, write_report
 
+    if args.jobs < 1:
+        print(f"dssl check: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
+        return 2
     _load_checks()
     try:
         claims = REGISTRY.select(args.only)
@@ -25,13 +29,18 @@ def _check(args: argparse.Namespace) -> int:
         print(f"dssl check: {exc.args[0]}", file=sys.stderr)
         return 2
     ctx = CheckContext(profile=args.profile, seed=args.seed)
-    results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet)
+    results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet,
+                         jobs=args.jobs)
     if not args.only:
         write_report(results, ctx, args.out)
         print(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}")
     width = max(len(r.id) for r in results)
     for r in results:
-        print(f"{r.id:<{width}}  {r.verdict.status:<12}  {r.verdict.reason}")
+        print(f"{r.id:<{width}}  {r.verdict.status:<12}  {r.verdict.reason[:160]}")
+    crashed = [r.id for r in results if r.crashed]
+    if crashed:
+        print(f"dssl check: a check crashed in {', '.join(crashed)} (see the report)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -54,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"dssl-verify {ver}")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="run the claim checks and write the verification report")
-    c.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
+    c.add_argument("--out", type=Path, default=Path("reports/latest"),
+                   help="output folder (default: reports/latest)")
     c.add_argument("--profile", choices=PROFILES, default="quick",
-                   help="quick (minutes) or full (larger grids and samples)")
+                   help="quick (about a minute), full (larger grids and samples), smoke (tiny, for tests)")
+    c.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     c.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     c.add_argument("--only", nargs="+", metavar="ID",
                    help="run only these claim IDs (a trailing * matches a prefix); no report "

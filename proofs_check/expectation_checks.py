@@ -98,8 +98,8 @@ def check_eq56(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evide
 
 def check_concentration(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:
     """Median over draws of ||X_hat - E X||_2 for |D_i| = d^beta, rate-fitted against d^{-2/5}."""
-    grid = np.round(np.logspace(1, 3, 7)).astype(int)
-    betas = (1.0,) if ctx.profile == "quick" else (1.0, 1.5)
+    grid = np.round(np.logspace(1, 2 if ctx.profile == "smoke" else 3, 7)).astype(int)
+    betas = (1.0, 1.5) if ctx.profile == "full" else (1.0,)
     reps = 3
     out = []
     p = setting.p

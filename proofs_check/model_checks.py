@@ -36,7 +36,7 @@ def _moment_evidence(label: str, x: np.ndarray, mean: np.ndarray, second: np.nda
           r"+ \tau^2 m_1^2 u_iu_i^\top] + r\,e_{h_i}e_{h_i}^\top",
 )
 def _paper_moments(ctx: CheckContext) -> list[Evidence]:
-    n = 20_000 if ctx.profile == "quick" else 200_000
+    n = {"smoke": 5_000, "quick": 20_000, "full": 200_000}[ctx.profile]
     out = []
     for j, q in enumerate([(0.0, 1.0), (-1.0, 1.0)]):
         params = dict(d=10, n_clients=3, rare_fraction=0.2, q_values=q, n=n, seed=[ctx.seed, 1, j])
@@ -67,7 +67,7 @@ def _structured(ctx: CheckContext) -> Evidence:
     latex=r"S_i = \sum_c \pi_{ic}(\Sigma_c + \mu_c\mu_c^\top)",
 )
 def _gmm_moments(ctx: CheckContext) -> list[Evidence]:
-    n = 20_000 if ctx.profile == "quick" else 200_000
+    n = {"smoke": 5_000, "quick": 20_000, "full": 200_000}[ctx.profile]
     gm = GaussianMixture.random(4, 6, rng=ctx.rng(2))
     labels = np.repeat(np.arange(4), 50)
     split = split_clients(labels, 3, "dirichlet-class", alpha=0.5, rng=ctx.rng(3))

@@ -54,7 +54,7 @@ def _eq17(ctx: CheckContext) -> list[Evidence]:
     """Monte Carlo over masks, for one client's finite sample, against Eq. 17 as printed."""
     model = _model(ctx)
     rng = ctx.rng(17)
-    n, n_masks = (400, 200) if ctx.profile == "quick" else (2000, 500)
+    n, n_masks = {"smoke": (200, 100), "quick": (400, 200), "full": (2000, 500)}[ctx.profile]
     x, _ = model.sample(0, n, rng)
     m = (rng.random((n_masks, n, model.d)) >= P_MASK).astype(float)   # m_j = 0 w.p. p
     a, b = x[None] * m, x[None] * (1 - m)

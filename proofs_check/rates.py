@@ -56,18 +56,28 @@ def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95) -> RateFit:
 
 def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                   params: dict | None = None, delta: float = DELTA,
-                  ylabel: str = "quantity") -> Evidence:
-    """Evidence that ``values(d)`` is ``O(d^claimed)`` (``kind="upper"``) or ``~ d^claimed``."""
+                  ylabel: str = "quantity", floor: float = 0.0) -> Evidence:
+    """Evidence that ``values(d)`` is ``O(d^claimed)`` (``kind="upper"``) or ``~ d^claimed``.
+
+    ``floor``: values with ``|v| <= floor`` are round-off and count as exact zeros (state it:
+    e.g. ``1e-12`` for quantities computed from float64 eigenvectors).
+    """
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
     d = np.asarray(d, dtype=float)
     v = np.asarray(values, dtype=float)
+    v = np.where(np.abs(v) <= floor, 0.0, v)
     params = dict(params or {})
     series = {"x": d.tolist(), "y": {label: np.abs(v).tolist()}, "xlabel": "d",
               "ylabel": ylabel, "claimed_exponent": claimed}
-    if kind == "upper" and np.all(v == 0):
-        return Evidence("numerical", f"{label}: exactly 0 on the whole grid (d = {d[0]:.0e}..{d[-1]:.0e})",
-                        passed=True, numbers={"max_abs": 0.0}, params=params, series=series)
+    if np.all(v == 0):
+        # O(d^g) holds for an identically zero quantity; ~ d^g (a rate) does not
+        zero = "exactly 0" if floor == 0 else f"0 to round-off (|value| <= {floor:g})"
+        return Evidence("numerical", f"{label}: {zero} on the whole grid (d = {d[0]:.0e}..{d[-1]:.0e})"
+                        + ("" if kind == "upper" else f", so not ~ d^{{{claimed:.3g}}}"),
+                        passed=kind == "upper", numbers={"max_abs": 0.0}, params=params,
+                        series=series,
+                        counterexample=None if kind == "upper" else {"params": params, "value": 0.0})
     try:
         fit = fit_rate(d, v)
     except ValueError as exc:

@@ -30,7 +30,7 @@ import numpy as np
 
 VERDICTS = ("holds", "fails", "inconclusive")
 EVIDENCE_KINDS = ("numerical", "symbolic", "empirical")
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full", "smoke")   # smoke: tiny grids, for the test suite
 
 
 @dataclass
@@ -109,7 +109,11 @@ def conditional_rule(condition: str) -> Callable[[list[Evidence]], Verdict]:
 
 @dataclass
 class CheckContext:
-    """What a check may depend on: the profile (``quick`` or ``full``) and the base seed."""
+    """What a check may depend on: the profile and the base seed.
+
+    ``quick`` (the default of ``dssl check``), ``full`` (larger grids, more draws) or ``smoke``
+    (tiny grids so the test suite can run every check; not for conclusions).
+    """
 
     profile: str = "quick"
     seed: int = 0
@@ -176,16 +180,32 @@ class ClaimResult:
     evidence: list
     seconds: float
     fingerprint: str
+    crashed: bool = False
+    figure: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The report schema: verdict as a string, evidence data under ``data``."""
+        return {
+            "id": self.id, "source": self.source, "statement": self.statement, "latex": self.latex,
+            "verdict": self.verdict.status, "reason": self.verdict.reason,
+            "holds_if": self.verdict.holds_if, "counterexample": self.verdict.counterexample,
+            "evidence": [{"kind": e.kind, "summary": e.summary, "passed": e.passed,
+                          "data": {"numbers": e.numbers, "params": e.params,
+                                   "counterexample": e.counterexample, "series": e.series}}
+                         for e in self.evidence],
+            "seconds": self.seconds, "fingerprint": self.fingerprint, "crashed": self.crashed,
+            "figure": self.figure,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> "ClaimResult":
-        data = dict(data)
-        data["verdict"] = Verdict(**data["verdict"])
-        data["evidence"] = [Evidence(**e) for e in data["evidence"]]
-        return cls(**data)
+        ev = [Evidence(e["kind"], e["summary"], e["passed"], e["data"]["numbers"],
+                       e["data"]["params"], e["data"]["counterexample"], e["data"]["series"])
+              for e in data["evidence"]]
+        verdict = Verdict(data["verdict"], data["reason"], data["counterexample"], data["holds_if"])
+        return cls(data["id"], data["source"], data["statement"], data["latex"], verdict, ev,
+                   data["seconds"], data["fingerprint"], data.get("crashed", False),
+                   data.get("figure"))
 
 
 class Registry:
@@ -193,6 +213,17 @@ class Registry:
 
     def __init__(self) -> None:
         self._claims: dict[str, Claim] = {}
+        self._prepare: list = []
+
+    def prepare(self, fn: Callable[[CheckContext], object]) -> Callable:
+        """Register a warm-up ``fn(ctx)`` that fills caches shared by several claims; it runs in
+        the parent before worker processes fork (``--jobs``), so they inherit the result."""
+        self._prepare.append(fn)
+        return fn
+
+    def run_prepare(self, ctx: CheckContext) -> None:
+        for fn in self._prepare:
+            fn(ctx)
 
     def __contains__(self, claim_id: str) -> bool:
         return claim_id in self._claims
@@ -261,16 +292,18 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
 
     start = time.perf_counter()
     evidence: list[Evidence] = []
+    crashed = False
     for check in claim.checks:
         try:
             out = check(ctx)
         except Exception as exc:  # a broken check must not take the report down
+            crashed = True
             out = Evidence("numerical", f"check {getattr(check, '__name__', check)} raised "
                            f"{type(exc).__name__}: {exc}", passed=None)
         evidence.extend(out if isinstance(out, list) else [out])
     verdict = claim.rule(evidence)
     return ClaimResult(claim.id, claim.source, claim.statement, claim.latex, verdict, evidence,
-                       time.perf_counter() - start, claim.fingerprint(ctx))
+                       time.perf_counter() - start, claim.fingerprint(ctx), crashed)
 
 
 REGISTRY = Registry()

@@ -1,12 +1,13 @@
-"""Running claims into a report: resumable per-claim cache, atomic JSON and Markdown output.
+"""Running claims into a report: resumable per-claim cache, atomic JSON, Markdown and figures.
 
-Layout of the output folder::
+Layout of the output folder (default ``reports/latest``)::
 
-    OUT/report.json        every claim: verdict, evidence, timings, fingerprint
-    OUT/report.md          the human-readable report (summary table, then details)
+    OUT/report.json        {"version", "profile", "seed", "environment", "claims": [...]}
+    OUT/report.md          summary table (ID, claim, verdict, deciding evidence), then details
+    OUT/figures/<ID>.png   the figures the evidence refers to (and .pdf)
     OUT/cache/<ID>.json    one finished claim; reused on the next run when its fingerprint
-                           (checks' source, profile, seed) is unchanged, so an interrupted
-                           run resumes where it stopped
+                           (the toolkit's code, the claim's checks, profile, seed) is unchanged,
+                           so an interrupted run resumes where it stopped
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import json
 import os
 import platform
 import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from .registry import VERDICTS, CheckContext, Claim, ClaimResult, run_claim
+from .registry import REGISTRY, VERDICTS, CheckContext, Claim, ClaimResult, run_claim
 
 
 def _jsonable(obj):
@@ -52,85 +54,135 @@ def dumps(obj) -> str:
     return json.dumps(obj, indent=2, default=_jsonable, allow_nan=True) + "\n"
 
 
+def _run_one(claim_id: str, profile: str, seed: int) -> dict:
+    """Worker entry point (``--jobs``): run one registered claim, return its dict."""
+    return run_claim(REGISTRY.get(claim_id), CheckContext(profile, seed)).to_dict()
+
+
 def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool = False,
-               progress: bool = True) -> list[ClaimResult]:
-    """Run ``claims`` (reusing cached results unless ``fresh``), caching each as it finishes."""
+               progress: bool = True, jobs: int = 1) -> list[ClaimResult]:
+    """Run ``claims`` (reusing cached results unless ``fresh``), caching each as it finishes.
+
+    ``jobs > 1`` runs claims in worker processes (each claim seeds its own generators, so the
+    numbers do not depend on scheduling). Results come back in the order of ``claims``.
+    """
     cache = Path(out) / "cache"
-    results = []
-    bar = tqdm(claims, desc="claims", unit="claim", disable=not progress)
-    for claim in bar:
-        bar.set_postfix_str(claim.id)
+    results: dict[str, ClaimResult] = {}
+    todo = []
+    for claim in claims:
         path = cache / f"{claim.id}.json"
-        fp = claim.fingerprint(ctx)
         if not fresh and path.exists():
             try:
                 cached = ClaimResult.from_dict(json.loads(path.read_text()))
             except (ValueError, TypeError, KeyError):
                 cached = None
-            if cached is not None and cached.fingerprint == fp:
-                results.append(cached)
+            if cached is not None and cached.fingerprint == claim.fingerprint(ctx):
+                results[claim.id] = cached
                 continue
-        result = run_claim(claim, ctx)
-        write_atomic(path, dumps(result.to_dict()))
-        results.append(result)
-    return results
+        todo.append(claim)
+    bar = tqdm(total=len(claims), initial=len(results), desc="claims", unit="claim",
+               disable=not progress)
+
+    def finish(result: ClaimResult) -> None:
+        write_atomic(cache / f"{result.id}.json", dumps(result.to_dict()))
+        results[result.id] = result
+        bar.set_postfix_str(result.id)
+        bar.update(1)
+
+    if jobs > 1 and len(todo) > 1:
+        import multiprocessing as mp
+
+        REGISTRY.run_prepare(ctx)          # shared caches, inherited by the forked workers
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+            futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed) for c in todo]
+            for fut in as_completed(futures):
+                finish(ClaimResult.from_dict(fut.result()))
+    else:
+        for claim in todo:
+            finish(run_claim(claim, ctx))
+    bar.close()
+    return [results[c.id] for c in claims]
 
 
-def metadata(ctx: CheckContext) -> dict:
+def environment() -> dict:
     import importlib.metadata as md
 
-    versions = {}
-    for pkg in ("dssl-verify", "numpy", "scipy", "sympy", "cvxpy", "networkx"):
+    env = {"python": platform.python_version(), "platform": platform.platform()}
+    for pkg in ("numpy", "scipy", "sympy", "cvxpy", "networkx"):
         try:
-            versions[pkg] = md.version(pkg)
+            env[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
-            versions[pkg] = None
-    return {"profile": ctx.profile, "seed": ctx.seed, "python": platform.python_version(),
-            "platform": platform.platform(), "versions": versions}
+            env[pkg] = None
+    return env
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def version() -> str | None:
+    import importlib.metadata as md
+
+    try:
+        return md.version("dssl-verify")
+    except md.PackageNotFoundError:
+        return None
 
 
-def render_markdown(results: list[ClaimResult], meta: dict) -> str:
+def _cell(text: str, limit: int = 220) -> str:
+    text = str(text).replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_markdown(results: list[ClaimResult], ctx: CheckContext) -> str:
     counts = {v: sum(r.verdict.status == v for r in results) for v in VERDICTS}
     lines = [
         "# dssl-verify report", "",
-        f"Profile `{meta['profile']}`, seed {meta['seed']}, dssl-verify "
-        f"{meta['versions'].get('dssl-verify')}, Python {meta['python']}.", "",
-        "Verdicts are computed from the evidence listed under each claim; `inconclusive` means "
-        "the evidence is missing or indeterminate (the reason says which).", "",
-        "| verdict | count |", "|---|---|",
-        *(f"| {v} | {counts[v]} |" for v in VERDICTS), "",
-        "| claim | source | verdict | reason |", "|---|---|---|---|",
+        f"Profile `{ctx.profile}`, seed {ctx.seed}, dssl-verify {version()}.", "",
+        "Each verdict is computed from the evidence listed under its claim: `holds` when every "
+        "piece supports the claim, `fails` when one refutes it (its parameters and numbers are "
+        "the counterexample), `inconclusive` when evidence is missing or undecided. `holds if` "
+        "names a condition under which the toolkit found the claim to hold. Rate claims "
+        "(`O(.)`, `Theta(.)`) are checked by fitting exponents over a grid of d with a 95% "
+        "interval and a margin of 0.05 (`proofs_check.rates`).", "",
+        "| verdict | count |", "|---|---|", *(f"| {v} | {counts[v]} |" for v in VERDICTS), "",
+        "| claim | statement | verdict | deciding evidence |", "|---|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| `{r.id}` | {_cell(r.source)} | **{r.verdict.status}** | "
+        verdict = f"**{r.verdict.status}**" + (f" (holds if: {_cell(r.verdict.holds_if, 90)})"
+                                              if r.verdict.holds_if else "")
+        lines.append(f"| [`{r.id}`](#{r.id.replace('.', '')}) | {_cell(r.statement, 140)} | {verdict} | "
                      f"{_cell(r.verdict.reason)} |")
     lines += ["", "## Details", ""]
     for r in results:
-        lines += [f"### `{r.id}` — {r.verdict.status}", "", f"*{r.source}*: {r.statement}", ""]
+        lines += [f"### {r.id}", "", f"*{r.source}*: {r.statement}", ""]
         if r.latex:
             lines += [f"$$ {r.latex} $$", ""]
-        lines.append(f"Verdict: **{r.verdict.status}** — {r.verdict.reason}")
+        lines.append(f"**Verdict: {r.verdict.status}** — {r.verdict.reason}")
         if r.verdict.holds_if:
-            lines.append(f"Holds if: {r.verdict.holds_if}")
+            lines.append(f"\nHolds if: {r.verdict.holds_if}")
         if r.verdict.counterexample:
-            lines.append(f"Counterexample: `{json.dumps(r.verdict.counterexample, default=_jsonable)}`")
+            lines.append(f"\nCounterexample (re-run with these): "
+                         f"`{json.dumps(r.verdict.counterexample, default=_jsonable)[:600]}`")
         lines.append("")
         for e in r.evidence:
             mark = {True: "pass", False: "FAIL", None: "open"}[e.passed]
             lines.append(f"- [{e.kind}, {mark}] {e.summary}")
-        lines += ["", f"({r.seconds:.2f} s)", ""]
+        if r.figure:
+            lines += ["", f"![{r.id}]({r.figure})"]
+        lines += ["", f"({r.seconds:.2f} s{', a check crashed' if r.crashed else ''})", ""]
     return "\n".join(lines)
 
 
-def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path) -> tuple[Path, Path]:
-    """Write ``report.json`` and ``report.md`` atomically into ``out``; return their paths."""
+def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
+                 *, figures: bool = True) -> tuple[Path, Path]:
+    """Write figures, ``report.json`` and ``report.md`` atomically into ``out``."""
     out = Path(out)
-    meta = metadata(ctx)
+    if figures:
+        from .figures import claim_figure
+
+        for r in results:
+            r.figure = claim_figure(r, out)
     js, md = out / "report.json", out / "report.md"
-    write_atomic(js, dumps({"meta": meta, "claims": [r.to_dict() for r in results]}))
-    write_atomic(md, render_markdown(results, meta))
+    write_atomic(js, dumps({"version": version(), "profile": ctx.profile, "seed": ctx.seed,
+                            "environment": environment(),
+                            "claims": [r.to_dict() for r in results]}))
+    write_atomic(md, render_markdown(results, ctx))
     return js, md

@@ -55,6 +55,6 @@ def d_grid(profile: str, *, structured: bool = False) -> np.ndarray:
     ``10^2..10^10`` (quick) or ``10^2..10^12`` (full); anything that builds ``d``-vectors uses
     ``10^2..10^6`` (quick) or ``10^2..10^7`` (full).
     """
-    hi = {(False, "quick"): 6, (False, "full"): 7, (True, "quick"): 10, (True, "full"): 12}[
-        (structured, profile)]
+    hi = {(False, "quick"): 6, (False, "full"): 7, (True, "quick"): 10, (True, "full"): 12,
+          (False, "smoke"): 4, (True, "smoke"): 6}[(structured, profile)]
     return np.round(np.logspace(2, hi, 2 * (hi - 2) + 1)).astype(np.int64)

@@ -11,7 +11,7 @@ from .registry import REGISTRY, CheckContext, Evidence
 
 def _graphs(ctx: CheckContext):
     rng = ctx.rng(10)
-    sizes = (8, 12, 16) if ctx.profile == "quick" else (8, 12, 16, 24, 32)
+    sizes = {"smoke": (8,), "quick": (8, 12, 16), "full": (8, 12, 16, 24, 32)}[ctx.profile]
     for n in sizes:
         for kind, c in (("general", 3.5), ("uniform", 4)):
             seed = int(rng.integers(2**31))

@@ -14,14 +14,50 @@ def test_check_only_runs_selected_claims(tmp_path, capsys):
 def test_full_quick_report_lists_every_paper_claim(tmp_path, capsys):
     from proofs_check.paper_claims import PAPER_CLAIMS
 
-    assert main(["check", "--out", str(tmp_path), "--quiet"]) == 0
+    assert main(["check", "--out", str(tmp_path), "--quiet", "--profile", "smoke"]) == 0
     data = json.loads((tmp_path / "report.json").read_text())
+    assert {"version", "profile", "seed", "environment", "claims"} <= set(data)
     ids = [c["id"] for c in data["claims"]]
     assert all(cid in ids for cid, _, _ in PAPER_CLAIMS)
     assert ids[0].startswith("paper.")
-    assert all(c["verdict"]["status"] in ("holds", "fails", "inconclusive") for c in data["claims"])
+    for c in data["claims"]:
+        assert c["verdict"] in ("holds", "fails", "inconclusive")
+        assert {"id", "source", "statement", "holds_if", "evidence", "counterexample", "seconds"} <= set(c)
+        assert all({"kind", "summary", "data"} <= set(e) for e in c["evidence"])
+    md = (tmp_path / "report.md").read_text()
+    assert "| claim | statement | verdict |" in md
+    assert (tmp_path / "figures" / "paper.thm4.2.fl.png").exists()
+    # same seed, same report apart from timings (a fresh run, not the cache)
+    other = tmp_path / "again"
+    assert main(["check", "--out", str(other), "--quiet", "--profile", "smoke", "--only",
+                 "paper.eq17.mim-matrix", "paper.concentration"]) == 0
+    for cid in ("paper.eq17.mim-matrix", "paper.concentration"):
+        a = json.loads((tmp_path / "cache" / f"{cid}.json").read_text())
+        b = json.loads((other / "cache" / f"{cid}.json").read_text())
+        a.pop("seconds"); b.pop("seconds")
+        assert a == b
 
 
 def test_unknown_claim_is_a_clear_error(tmp_path, capsys):
     assert main(["check", "--out", str(tmp_path), "--only", "paper.nope", "--quiet"]) == 2
     assert "unknown claim ID" in capsys.readouterr().err
+
+
+def test_a_crashing_check_gives_exit_code_1_and_is_reported(tmp_path, capsys):
+    from proofs_check.registry import REGISTRY
+
+    @REGISTRY.claim("test.crashes", statement="a check that raises")
+    def boom(ctx):
+        raise RuntimeError("planted crash")
+
+    try:
+        assert main(["check", "--out", str(tmp_path), "--only", "test.crashes", "--quiet"]) == 1
+        data = json.loads((tmp_path / "cache" / "test.crashes.json").read_text())
+        assert data["crashed"] and "planted crash" in data["evidence"][0]["summary"]
+        assert data["verdict"] == "inconclusive"
+    finally:
+        REGISTRY._claims.pop("test.crashes")
+
+
+def test_bad_jobs_is_a_usage_error(tmp_path):
+    assert main(["check", "--out", str(tmp_path), "--jobs", "0", "--quiet"]) == 2

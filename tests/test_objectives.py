@@ -156,3 +156,16 @@ def test_structured_optimum_at_a_million_dimensions():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_structured_gram_when_the_bulk_outranks_a_block_eigenvalue():
+    # block eigenvalues 5 and 0.5, bulk eigenvalue 1: the top-3 mixes block and bulk
+    X = IdentityPlusBlock(6, 1.0, np.diag([4.0, -0.5]))
+    opt = family_optimum(X, 3)
+    dense = family_optimum(X.to_dense(), 3)
+    np.testing.assert_allclose(opt.eigenvalues, [5.0, 1.0, 1.0])
+    assert opt.tied
+    np.testing.assert_allclose(np.sort(opt.basis_eigenvalues), np.sort(dense.basis_eigenvalues))
+    P = opt.gram()
+    np.testing.assert_allclose(P @ opt.subspace.basis(), opt.subspace.basis() * opt.basis_eigenvalues, atol=1e-12)
+    assert alignment_loss(opt.factor(), X.to_dense()) == pytest.approx(opt.loss, rel=1e-12)

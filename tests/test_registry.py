@@ -81,7 +81,7 @@ def test_run_claims_caches_and_resumes(tmp_path):
     assert len(calls) == 3
     js, md = write_report(first, ctx, tmp_path)
     data = json.loads(js.read_text())
-    assert data["claims"][0]["verdict"]["status"] == "holds"
+    assert data["claims"][0]["verdict"] == "holds"
     assert "`user.counted`" in md.read_text()
 
 

@@ -110,7 +110,7 @@ def gram_average_subspace(optima: list[FamilyOptimum], c: int) -> Subspace:
     for o in optima:
         sub = o.subspace
         basis = sub._support_rows(np.arange(size))          # (size, rank) on the support
-        P += (basis * o.eigenvalues[: o.rank]) @ basis.T
+        P += (basis * o.basis_eigenvalues) @ basis.T
     P /= len(optima)
     vals, vecs = np.linalg.eigh(P)
     vals, vecs = vals[::-1], vecs[:, ::-1]

@@ -196,6 +196,11 @@ class FamilyOptimum:
     rank_deficient: bool
     tied: bool
     loss: float
+    basis_eigenvalues: np.ndarray | None = None   # eigenvalue of each basis column, in order
+
+    def __post_init__(self) -> None:
+        if self.basis_eigenvalues is None:
+            object.__setattr__(self, "basis_eigenvalues", self.eigenvalues[: self.rank].copy())
 
     @property
     def c(self) -> int:
@@ -209,12 +214,12 @@ class FamilyOptimum:
     def gram(self) -> np.ndarray:
         """``P* = W*^T W*`` (dense ``(d, d)``)."""
         b = self.subspace.basis()
-        return (b * self.eigenvalues[: self.rank]) @ b.T
+        return (b * self.basis_eigenvalues) @ b.T
 
     def factor(self) -> np.ndarray:
         """One optimal ``W`` ``(c, d)``: ``diag(sqrt(lambda_+)) V^T``, zero rows past the rank."""
         W = np.zeros((self.c, self.subspace.d))
-        W[: self.rank] = (self.subspace.basis() * np.sqrt(self.eigenvalues[: self.rank])).T
+        W[: self.rank] = (self.subspace.basis() * np.sqrt(self.basis_eigenvalues)).T
         return W
 
 
@@ -244,6 +249,7 @@ def family_optimum(X, c: int) -> FamilyOptimum:
         block_keep = [j for j in block_idx if vals[j] > TIE_RTOL * max(1.0, abs(eig[0]))]
         bulk = np.arange(X.m, X.m + (n_bulk_chosen if s > TIE_RTOL * max(1.0, abs(eig[0])) else 0))
         sub = Subspace(d, vecs[:, block_keep], bulk)
+        aligned = np.concatenate([vals[block_keep], np.full(bulk.size, s)])
     else:
         X = as_array("X", X, ndim=2)
         check_symmetric("X", X)
@@ -254,11 +260,13 @@ def family_optimum(X, c: int) -> FamilyOptimum:
         eig, nxt = vals[:c], float(vals[c]) if c < d else -np.inf
         pos = eig > TIE_RTOL * max(1.0, abs(eig[0]))
         sub = Subspace(d, vecs[:, :c][:, pos])
+        aligned = eig[pos]
     rank = int(pos.sum())
     scale = max(1.0, abs(float(eig[0])))
     tied = bool(c < d and eig[-1] > 0 and abs(eig[-1] - nxt) <= TIE_RTOL * scale)
     loss = float(-0.5 * np.sum(np.clip(eig, 0.0, None) ** 2))
-    return FamilyOptimum(sub, np.asarray(eig, dtype=float), nxt, rank, rank < c, tied, loss)
+    return FamilyOptimum(sub, np.asarray(eig, dtype=float), nxt, rank, rank < c, tied, loss,
+                         np.asarray(aligned, dtype=float))
 
 
 def family_optima(X, c: int) -> list[FamilyOptimum]:

@@ -110,7 +110,7 @@ def spectral_contrastive_optimum(S, M, c: int) -> SpectralOptimum:
         Sm = _pd_inv_sqrt(S)
         opt = family_optimum(Sm @ M @ Sm, c)
         U = opt.subspace.basis()
-        lam = opt.eigenvalues[: opt.rank]
+        lam = opt.basis_eigenvalues
         gram = Sm @ (U * lam) @ U.T @ Sm
         sub = Subspace.from_basis(Sm @ U) if opt.rank else Subspace(S.shape[0], np.zeros((S.shape[0], 0)))
     return SpectralOptimum(sub, opt.eigenvalues, opt.rank, opt.rank_deficient, opt.tied,

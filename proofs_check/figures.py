@@ -1,0 +1,79 @@
+"""Figures the evidence refers to: one per claim whose evidence carries plot ``series``.
+
+Checks never plot; they attach data (:attr:`proofs_check.registry.Evidence.series`). This module
+draws it with one shared style (colour-blind-safe palette, labelled axes, legend) and writes PNG
+and PDF atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+
+def _save(fig, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def claim_figure(result, out_dir: Path, max_panels: int = 6) -> str | None:
+    """Draw the evidence series of one claim result; return the PNG path relative to ``out_dir``."""
+    series = [e for e in result.evidence if e.series]
+    if not series:
+        return None
+    series = series[:max_panels]
+    cols = min(3, len(series))
+    rows = (len(series) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax, ev in zip(axes.flat, series):
+        s = ev.series
+        x = s["x"]
+        if s.get("loglog", True) and not any(b and b > 0 for y in s["y"].values() for b in y):
+            ax.text(0.5, 0.5, "identically 0 on the grid\n(to round-off)", ha="center",
+                    va="center", transform=ax.transAxes)
+            ax.set_xlabel(s.get("xlabel", "d"))
+            ax.set_ylabel(s.get("ylabel", "value"))
+            ax.set_title(ev.summary.split(":")[0][:60], fontsize=7)
+            continue
+        for k, (label, y) in enumerate(s["y"].items()):
+            pts = [(a, b) for a, b in zip(x, y) if b is not None and (not s.get("loglog", True) or b > 0)]
+            if pts:
+                ax.plot(*zip(*pts), "o-", ms=3, color=PALETTE[k % len(PALETTE)], label=label)
+        if s.get("claimed_exponent") is not None and s["y"]:
+            y0 = [b for b in next(iter(s["y"].values())) if b and b > 0]
+            if y0:
+                g = s["claimed_exponent"]
+                ax.plot([x[0], x[-1]], [y0[0], y0[0] * (x[-1] / x[0]) ** g], "--", color="0.5",
+                        label=f"claimed slope {g:g}")
+        if s.get("loglog", True):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel(s.get("xlabel", "d"))
+        ax.set_ylabel(s.get("ylabel", "value"))
+        mark = {True: "pass", False: "FAIL", None: "open"}[ev.passed]
+        ax.set_title(f"[{mark}] " + ev.summary.split(":")[0][:60], fontsize=7)
+        ax.legend(fontsize=6)
+    for ax in list(axes.flat)[len(series):]:
+        ax.axis("off")
+    fig.suptitle(result.id, fontsize=9)
+    fig.tight_layout()
+    folder = Path(out_dir) / "figures"
+    _save(fig, folder / f"{result.id}.png")      # IDs contain dots: no with_suffix
+    _save(fig, folder / f"{result.id}.pdf")
+    plt.close(fig)
+    return f"figures/{result.id}.png"

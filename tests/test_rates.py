@@ -1,0 +1,55 @@
+"""The verdict machinery on planted rate claims."""
+
+import numpy as np
+import pytest
+
+from proofs_check.rates import fit_rate, rate_evidence
+from proofs_check.registry import default_rule
+
+D = np.logspace(2, 10, 17)
+
+
+def verdict(values, claimed, kind="upper", **kw):
+    return default_rule([rate_evidence("planted", D, values, claimed, kind=kind, **kw)])
+
+
+def test_fit_recovers_exponent_and_constant():
+    fit = fit_rate(D, 3.0 * D**-0.4)
+    assert fit.exponent == pytest.approx(-0.4, abs=1e-12)
+    assert fit.constant == pytest.approx(3.0, rel=1e-10)
+
+
+def test_true_rate_holds():
+    assert verdict(2 * D**-0.4 + D**-0.6, -0.4).status == "holds"
+    assert verdict(D**-0.8, -0.8, kind="exact").status == "holds"
+
+
+def test_wrong_exponent_fails_with_a_counterexample():
+    v = verdict(D**-0.2, -0.4)
+    assert v.status == "fails" and v.counterexample["fitted_exponent"] == pytest.approx(-0.2, abs=1e-6)
+    assert verdict(D**-0.6, -0.8, kind="exact").status == "fails"
+
+
+def test_wrong_constant_in_a_leading_term_fails():
+    # truth: entry = 0.5 d^{2/5} + d^{-2/5}; claim: entry = d^{2/5} + O(d^{-2/5})
+    entry = 0.5 * D**0.4 + D**-0.4
+    assert verdict(entry - D**0.4, -0.4).status == "fails"
+
+
+def test_dropped_term_fails():
+    # truth d^{-0.4} + d^{-0.1}; a derivation that dropped d^{-0.1} claims O(d^{-0.4})
+    assert verdict(D**-0.4 + D**-0.1, -0.4).status == "fails"
+
+
+def test_underpowered_check_is_inconclusive():
+    rng = np.random.default_rng(0)
+    d = np.logspace(1, 2, 6)
+    noisy = d**-0.4 * np.exp(rng.normal(0, 0.8, d.size))
+    ev = rate_evidence("noisy", d, noisy, -0.4)
+    assert ev.passed is None and default_rule([ev]).status == "inconclusive"
+
+
+def test_zero_and_round_off():
+    assert verdict(np.zeros(D.size), -0.4).status == "holds"
+    assert verdict(np.zeros(D.size), -0.4, kind="exact").status == "fails"
+    assert verdict(np.full(D.size, 1e-15), -0.4, floor=1e-12).status == "holds"
