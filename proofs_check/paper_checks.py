@@ -184,7 +184,7 @@ def _eq24(ctx: CheckContext) -> list[Evidence]:
                             params={"X": name, "c": c, "d": model.d, "n_clients": model.n_clients}))
     # smallest exact counterexample by enumeration over small integer diagonal matrices
     for a1 in range(1, 4):
-        for a2 in range(1, a1 + 1):
+        for a2 in range(1, a1):          # distinct eigenvalues: no tie to exploit
             X = np.diag([float(a1), float(a2)])
             k, r, b = _ratio_bound(X, 1)
             if r < b - 1e-12:

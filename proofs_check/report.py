@@ -186,3 +186,21 @@ def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
                             "claims": [r.to_dict() for r in results]}))
     write_atomic(md, render_markdown(results, ctx))
     return js, md
+
+
+def verdict_table(report: dict, *, width: int = 150) -> str:
+    """A Markdown table (ID, verdict, holds-if, deciding evidence) from a ``report.json`` dict,
+    for the README: ``python -m proofs_check.report reports/latest/report.json``."""
+    lines = ["| claim | verdict | deciding evidence |", "|---|---|---|"]
+    for c in report["claims"]:
+        verdict = f"**{c['verdict']}**" + (f" (holds if: {c['holds_if']})" if c["holds_if"] else "")
+        lines.append(f"| `{c['id']}` | {_cell(verdict, 200)} | {_cell(c['reason'], width)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m proofs_check.report REPORT.json")
+    print(verdict_table(json.loads(Path(sys.argv[1]).read_text())))

@@ -421,6 +421,8 @@ def check_eq80(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evide
         passed = True if np.all(tail < 0) else False if np.all(tail >= 0) else None
         neg = np.flatnonzero(vals < 0)
         cross = f"negative from d = {grid[neg[0]]:.0e} on" if neg.size else "never negative on the grid"
+        if case == "condition":   # fixed |A_bar|: -a d^{2/5}/A + d^{7/20} < 0  iff  d > (A/a)^20
+            cross += f" (exact crossover d* = (|A_bar|/(2p(1-p)))^20 = {(3.0 / a) ** 20:.2e})"
         out.append(Evidence(
             "numerical", f"{label}: f(d) {cross} (d = 1e2..1e40; f(1e10) = "
             f"{-a * 1e4 / abar(np.array(1e10)) + 1e10**0.35:.4g}; Theta constant taken as 1)",
