@@ -81,6 +81,14 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
     try:
         fit = fit_rate(d, v)
     except ValueError as exc:
+        upper_half = v[int(np.floor(v.size / 2)):]
+        if kind == "upper" and upper_half[-1] == 0:
+            nz = int(np.count_nonzero(upper_half))
+            return Evidence("numerical", f"{label}: 0{'' if floor == 0 else ' to round-off'} at the "
+                            f"largest d and at {upper_half.size - nz} of the {upper_half.size} largest "
+                            f"d values; consistent with O(d^{{{claimed:.3g}}})", passed=True,
+                            numbers={"nonzero_in_upper_half": nz, "max_abs": float(np.max(np.abs(v)))},
+                            params=params, series=series)
         return Evidence("numerical", f"{label}: no rate could be fitted ({exc})", passed=None,
                         params=params, series=series)
     nums = {"exponent": fit.exponent, "ci_low": fit.low, "ci_high": fit.high,

@@ -190,7 +190,7 @@ def theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: str, f
                        "tied": tied, "rank_deficient": deficient})
     notes = []
     if deficient:
-        notes.append("X has fewer than c positive eigenvalues (A.5 fails)")
+        notes.append("the optimum has rank < c (Assumption A.5 fails)")
     if tied:
         notes.append("lambda_c is tied: the representation is not unique and this RV is one choice")
     ev.summary += (f"; actual min r = {1 - gaps[-1]:.6g} vs the bound (constants 1) "

@@ -53,3 +53,12 @@ def test_zero_and_round_off():
     assert verdict(np.zeros(D.size), -0.4).status == "holds"
     assert verdict(np.zeros(D.size), -0.4, kind="exact").status == "fails"
     assert verdict(np.full(D.size, 1e-15), -0.4, floor=1e-12).status == "holds"
+
+
+def test_mostly_zero_upper_bound_is_consistent():
+    v = np.zeros(D.size)
+    v[9] = 1e-3                   # one nonzero point in the upper half, zero at the end
+    ev = rate_evidence("sparse", D, v, -0.8)
+    assert ev.passed is True and "0 at the largest d" in ev.summary
+    v[-1] = 1e-3                  # nonzero at the largest d: no decision
+    assert rate_evidence("sparse", D, v, -0.8).passed is None
