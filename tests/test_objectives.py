@@ -169,3 +169,13 @@ def test_structured_gram_when_the_bulk_outranks_a_block_eigenvalue():
     P = opt.gram()
     np.testing.assert_allclose(P @ opt.subspace.basis(), opt.subspace.basis() * opt.basis_eigenvalues, atol=1e-12)
     assert alignment_loss(opt.factor(), X.to_dense()) == pytest.approx(opt.loss, rel=1e-12)
+
+
+def test_tie_weight_says_which_coordinates_a_tie_can_move():
+    X = np.diag([5.0, 4.0, 1.0, 1.0, 1.0])      # c = 3: tie among coordinates 2, 3, 4
+    opt = family_optimum(X, 3)
+    assert opt.tied
+    np.testing.assert_allclose(opt.tie_weight(5), [0, 0, 1, 1, 1], atol=1e-12)
+    assert not family_optimum(X, 2).tied and family_optimum(X, 2).tie_weight(5).max() == 0
+    S = IdentityPlusBlock(40, 1.0, np.diag([4.0, 3.0, 0.0]))   # tie of block coord 2 with the bulk
+    np.testing.assert_allclose(family_optimum(S, 3).tie_weight(3), [0, 0, 1], atol=1e-12)

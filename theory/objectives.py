@@ -197,10 +197,23 @@ class FamilyOptimum:
     tied: bool
     loss: float
     basis_eigenvalues: np.ndarray | None = None   # eigenvalue of each basis column, in order
+    tie_vectors: np.ndarray | None = None         # eigenvectors of the tied lambda_c (rows: first m coords)
 
     def __post_init__(self) -> None:
         if self.basis_eigenvalues is None:
             object.__setattr__(self, "basis_eigenvalues", self.eigenvalues[: self.rank].copy())
+
+    def tie_weight(self, upto: int) -> np.ndarray:
+        """``||Pi_T e_k||^2`` for ``k < upto``, ``T`` the eigenspace of a tied ``lambda_c``: how
+        much the choice among optimal subspaces can move ``r_k`` (0 where it cannot).
+
+        For structured ``X`` the bulk part of ``T`` lives on coordinates ``>= m`` and is left out.
+        """
+        out = np.zeros(upto)
+        if self.tied and self.tie_vectors is not None and self.tie_vectors.size:
+            k = min(upto, self.tie_vectors.shape[0])
+            out[:k] = np.sum(self.tie_vectors[:k] ** 2, axis=1)
+        return out
 
     @property
     def c(self) -> int:
@@ -250,6 +263,7 @@ def family_optimum(X, c: int) -> FamilyOptimum:
         bulk = np.arange(X.m, X.m + (n_bulk_chosen if s > TIE_RTOL * max(1.0, abs(eig[0])) else 0))
         sub = Subspace(d, vecs[:, block_keep], bulk)
         aligned = np.concatenate([vals[block_keep], np.full(bulk.size, s)])
+        tie_vecs = vecs[:, np.abs(vals - eig[-1]) <= TIE_RTOL * max(1.0, abs(eig[0]))]
     else:
         X = as_array("X", X, ndim=2)
         check_symmetric("X", X)
@@ -261,12 +275,13 @@ def family_optimum(X, c: int) -> FamilyOptimum:
         pos = eig > TIE_RTOL * max(1.0, abs(eig[0]))
         sub = Subspace(d, vecs[:, :c][:, pos])
         aligned = eig[pos]
+        tie_vecs = vecs[:, np.abs(vals - eig[-1]) <= TIE_RTOL * max(1.0, abs(eig[0]))]
     rank = int(pos.sum())
     scale = max(1.0, abs(float(eig[0])))
     tied = bool(c < d and eig[-1] > 0 and abs(eig[-1] - nxt) <= TIE_RTOL * scale)
     loss = float(-0.5 * np.sum(np.clip(eig, 0.0, None) ** 2))
     return FamilyOptimum(sub, np.asarray(eig, dtype=float), nxt, rank, rank < c, tied, loss,
-                         np.asarray(aligned, dtype=float))
+                         np.asarray(aligned, dtype=float), tie_vecs if tied else None)
 
 
 def family_optima(X, c: int) -> list[FamilyOptimum]:

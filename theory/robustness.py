@@ -38,6 +38,7 @@ class RepresentabilityResult:
     sensitivity: np.ndarray
     tied: bool
     rank_deficient: bool
+    tie_weight: np.ndarray | None = None   # (c,): max over the optima of ||Pi_T e_k||^2
 
     @property
     def min_r(self) -> float:
@@ -66,4 +67,5 @@ def representability_profile(X, c: int, framework: str, W=None) -> Representabil
     r = np.stack([s.representability(upto=c) for s in subs])
     return RepresentabilityResult(
         framework, r, np.array([sensitivity(row, c) for row in r]),
-        tied=any(o.tied for o in opts), rank_deficient=any(o.rank_deficient for o in opts))
+        tied=any(o.tied for o in opts), rank_deficient=any(o.rank_deficient for o in opts),
+        tie_weight=np.max([o.tie_weight(c) for o in opts], axis=0))
