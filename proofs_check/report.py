@@ -32,7 +32,10 @@ def _jsonable(obj):
         return obj.tolist()
     if isinstance(obj, (set, tuple)):
         return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    if type(obj).__module__.startswith("sympy"):
+        # exact values stay exact: integers as JSON integers, everything else as its string
+        return int(obj) if getattr(obj, "is_Integer", False) else str(obj)
+    return str(obj)          # never let serialisation take a report down
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from proofs_check import expectation_checks, paper_checks, robustness_checks  # noqa: F401
+from proofs_check import (expectation_checks, paper_checks, robustness_checks,  # noqa: F401
+                          symbolic)
 from proofs_check.expectation_checks import check_eq44
 from proofs_check.paper_claims import PAPER_CLAIMS
 from proofs_check.registry import REGISTRY, CheckContext, default_rule, run_claim
