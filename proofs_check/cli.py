@@ -12,8 +12,8 @@ from .registry import PROFILES, REGISTRY, CheckContext
 def _load_checks() -> None:
     """Import every module that registers claims or checks."""
     from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
-    from . import (expectation_checks, model_checks, paper_checks,  # noqa: F401
-                   robustness_checks, symbolic, topology_checks)
+    from . import (dynamics_checks, expectation_checks, model_checks,  # noqa: F401
+                   paper_checks, robustness_checks, symbolic, topology_checks)
 
 
 def _check(args: argparse.Namespace) -> int:

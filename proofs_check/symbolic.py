@@ -18,7 +18,7 @@ import sympy as sp
 from theory.paper_model import PaperModel
 
 from . import model_checks, paper_claims  # noqa: F401  (declare the claims checked here)
-from .registry import REGISTRY, CheckContext, Evidence, conditional_rule
+from .registry import REGISTRY, Evidence, conditional_rule
 from .settings import DEFAULT, PaperSetting
 
 HALF = sp.Rational(1, 2)
@@ -255,7 +255,7 @@ def _expectation_claim(setting: PaperSetting, which: str) -> list[Evidence]:
     else:                                                          # eq56 with H = h I
         hh = sp.symbols("h", positive=True)
         X, a, order = hh * S, hh * d_sym, d_sym ** sp.Rational(-1, 5)
-    entries = [(f"main diagonal (1, 1) [k in [N]\\{{i}}]", X[1, 1], a * d_sym ** sp.Rational(2, 5)),
+    entries = [("main diagonal (1, 1) [k in [N]\\{i}]", X[1, 1], a * d_sym ** sp.Rational(2, 5)),
                ("own entry (0, 0) [k = i]", X[0, 0], a),
                ("off-diagonal (1, 2) inside [N]\\{i}", X[1, 2], sp.Integer(0)),
                (f"rare direction ({h}, {h})", X[h, h], sp.Integer(0))]
