@@ -7,6 +7,8 @@ All client states live in one array ``(N, ...)``; one mixing step is one matrix 
 * :func:`dgd_quadratic` / :func:`fedavg_quadratic` — quadratic client losses
   ``1/2 x^T Q_i x - b_i^T x`` (e.g. the linear MIM reconstruction with an unconstrained ``A``,
   row by row), whose exact fixed points are in :mod:`theory.bounds`.
+* :func:`fedavg_family` — FedAvg on the SSL losses (local steps, client sampling, size
+  weights).
 * :func:`dpsgd_family` — decentralised gradient descent on the SSL loss family
   ``-<W^T W, X_i> + 1/2 ||W^T W||^2`` (CL, MIM surrogate), population or minibatch gradients,
   recording consensus (through Gram matrices, rotation-invariant), the distance of the averaged
@@ -128,6 +130,59 @@ def family_gradients(Wc: np.ndarray, X: np.ndarray) -> np.ndarray:
     return 2 * np.einsum("nce,ned->ncd", G, Wc) - 2 * np.einsum("ncd,nde->nce", Wc, X)
 
 
+def spectral_gradients(Wc: np.ndarray, S: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Spectral contrastive gradients ``-4 W_i M_i + 4 (W_i S_i W_i^T) W_i S_i`` for all clients."""
+    F = np.einsum("ncd,nde,nfe->ncf", Wc, S, Wc)                # W_i S_i W_i^T
+    return -4 * np.einsum("ncd,nde->nce", Wc, M) + 4 * np.einsum("ncf,nfd,nde->nce", F, Wc, S)
+
+
+def fedavg_family(X, c: int, eta: float, local_steps: int, rounds: int, *, weights=None,
+                  participation: float = 1.0, rng: np.random.Generator | int | None = 0,
+                  reference: Subspace | None = None, gradient: Callable | None = None,
+                  init_scale: float = 0.1, progress: bool = False) -> Trajectory:
+    """FedAvg on the SSL losses: each round a random ``participation`` fraction of clients starts
+    from the server model, takes ``local_steps`` gradient steps (all sampled clients at once),
+    and the server averages their factors with size ``weights`` renormalised over the sample
+    (factors are comparable: every client starts the round from the same model).
+
+    ``gradient(Wc, X_sampled)`` defaults to :func:`family_gradients`; pass e.g.
+    ``lambda Wc, idx: spectral_gradients(Wc, S[idx], M[idx])`` style closures via ``X``.
+    Records ``distance`` (server subspace to ``reference``) and ``sensitivity`` per round.
+    """
+    X = as_array("X", X, ndim=3)
+    n, d, _ = X.shape
+    c = as_int("c", c, minimum=1, maximum=d)
+    eta = as_float("eta", eta, positive=True)
+    E = as_int("local_steps", local_steps, minimum=1)
+    frac = as_float("participation", participation)
+    if not 0 < frac <= 1:
+        raise ValueError(f"participation must lie in (0, 1], got {frac}")
+    s = np.full(n, 1.0 / n) if weights is None else as_array("weights", weights, shape=(n,))
+    if np.any(s < 0) or s.sum() <= 0:
+        raise ValueError("weights must be nonnegative with a positive sum")
+    grad = family_gradients if gradient is None else gradient
+    rng = np.random.default_rng(rng)
+    server = rng.standard_normal((c, d)) * init_scale
+    m = max(1, int(round(frac * n)))
+    traj = Trajectory()
+    for r in tqdm(range(as_int("rounds", rounds, minimum=0)), desc="fedavg", disable=not progress):
+        idx = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
+        Wl = np.broadcast_to(server, (m, c, d)).copy()
+        for _ in range(E):
+            Wl -= eta * grad(Wl, X[idx])
+        w = s[idx] / s[idx].sum()
+        server = np.einsum("n,ncd->cd", w, Wl)
+        sub = _top_subspace(server.T @ server, c)
+        rv = sub.representability(upto=c)
+        vals = {"sensitivity": float(rv.max() - rv.min()),
+                "client_spread": float(np.sqrt(np.mean(np.sum((Wl - server[None]) ** 2, axis=(1, 2)))))}
+        if reference is not None and reference.dim == sub.dim:
+            vals["distance"] = projector_distance(sub, reference)
+        traj.record(r + 1, **vals)
+    traj.state = server
+    return traj
+
+
 def _top_subspace(P: np.ndarray, c: int) -> Subspace:
     vals, vecs = np.linalg.eigh(P)
     keep = vals[::-1][:c] > 1e-12 * max(1.0, vals[-1])
@@ -151,8 +206,12 @@ def dpsgd_family(X, W, c: int, eta: float, steps: int, *,
                  minibatch: Callable[[np.random.Generator], np.ndarray] | None = None,
                  reference: Subspace | None = None, record_every: int = 10,
                  checkpoint: str | Path | None = None, checkpoint_every: int = 100,
-                 progress: bool = False, init_scale: float = 0.1) -> Trajectory:
+                 progress: bool = False, init_scale: float = 0.1,
+                 gradient: Callable | None = None) -> Trajectory:
     """D-PSGD on the SSL loss family: local gradient step, then mixing with ``W``.
+
+    ``gradient(Wc, target)`` defaults to :func:`family_gradients`; for the spectral contrastive
+    loss pass ``lambda Wc, X: spectral_gradients(Wc, S, M)``.
 
     Parameters
     ----------
@@ -195,7 +254,7 @@ def dpsgd_family(X, W, c: int, eta: float, steps: int, *,
     bar = tqdm(total=steps, initial=start, desc="d-psgd", unit="step", disable=not progress)
     for k in range(start, steps):
         target = X if minibatch is None else minibatch(seed_rng)
-        Wc = _mix(W, Wc - eta * family_gradients(Wc, target))
+        Wc = _mix(W, Wc - eta * (family_gradients if gradient is None else gradient)(Wc, target))
         bar.update(1)
         if (k + 1) % record_every == 0 or k + 1 == steps:
             P = np.einsum("ncd,nce->nde", Wc, Wc)

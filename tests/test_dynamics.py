@@ -70,3 +70,32 @@ def test_bad_input(setup):
         dpsgd_family(X, np.full((4, 4), 0.5), 3, 0.05, 10)
     with pytest.raises(ValueError, match="eta must be > 0"):
         dpsgd_family(X, W, 3, 0.0, 10)
+
+
+def test_spectral_gradients_match_the_per_client_formula():
+    from simulators.dynamics import spectral_gradients
+    from theory.spectral_contrastive import spectral_contrastive_grad
+    rng = np.random.default_rng(6)
+    Wc = rng.standard_normal((3, 2, 5))
+    a, b = rng.standard_normal((2, 3, 5, 5))
+    S, M = a @ np.swapaxes(a, 1, 2), b + np.swapaxes(b, 1, 2)
+    loop = np.stack([spectral_contrastive_grad(Wc[i], S[i], M[i]) for i in range(3)])
+    np.testing.assert_allclose(spectral_gradients(Wc, S, M), loop, atol=1e-10)
+
+
+def test_fedavg_family_one_local_step_full_participation_is_centralised_gd(setup):
+    from simulators.dynamics import fedavg_family
+    X, W, ref = setup
+    # with E = 1 and full participation FedAvg is gradient descent on the mean loss
+    traj = fedavg_family(X, 3, 0.05, 1, 200, rng=7, reference=ref)
+    Wgd = np.random.default_rng(7).standard_normal((3, 16)) * 0.1
+    Xbar = X.mean(axis=0)
+    for _ in range(200):
+        Wgd = Wgd - 0.05 * 2 * Wgd @ (Wgd.T @ Wgd - Xbar)
+    np.testing.assert_allclose(traj.state, Wgd, atol=1e-10)
+    assert traj.metrics["distance"][-1] < traj.metrics["distance"][0]
+    part = fedavg_family(X, 3, 0.05, 5, 300, rng=7, participation=0.5, reference=ref,
+                         weights=np.array([1.0, 2.0, 3.0, 4.0]))
+    assert np.isfinite(part.metrics["distance"]).all()
+    with pytest.raises(ValueError, match="participation"):
+        fedavg_family(X, 3, 0.05, 1, 3, participation=0.0)
