@@ -12,8 +12,8 @@ from .registry import PROFILES, REGISTRY, CheckContext
 def _load_checks() -> None:
     """Import every module that registers claims or checks."""
     from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
-    from . import (dynamics_checks, expectation_checks, model_checks,  # noqa: F401
-                   paper_checks, robustness_checks, symbolic, topology_checks)
+    from . import (dynamics_checks, expectation_checks, gmm_checks,  # noqa: F401
+                   model_checks, paper_checks, robustness_checks, symbolic, topology_checks)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -41,6 +41,19 @@ def _check(args: argparse.Namespace) -> int:
     if crashed:
         print(f"dssl check: a check crashed in {', '.join(crashed)} (see the report)", file=sys.stderr)
         return 1
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import ConfigError, run_sweep
+
+    try:
+        rows = run_sweep(args.config, args.out, jobs=args.jobs, backend=args.backend,
+                         scheduler=args.scheduler, progress=not args.quiet)
+    except ConfigError as exc:
+        print(f"dssl sweep: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(rows)} points; wrote {args.out / 'results.csv'} and {args.out / 'metadata.json'}")
     return 0
 
 
@@ -75,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fresh", action="store_true", help="ignore cached claim results")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=_check)
+    sw = sub.add_parser("sweep", help="run (or resume) a parameter sweep from a TOML config")
+    sw.add_argument("config", type=Path, help="TOML config (see configs/)")
+    sw.add_argument("--out", type=Path, default=Path("reports/sweeps/latest"),
+                    help="output folder (default: reports/sweeps/latest)")
+    sw.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    sw.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                    help="loky (local processes) or dask (joblib's Dask backend)")
+    sw.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=_sweep)
     ls = sub.add_parser("list", help="list registered claims")
     ls.set_defaults(func=_list)
     return p

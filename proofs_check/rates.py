@@ -56,11 +56,13 @@ def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95) -> RateFit:
 
 def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                   params: dict | None = None, delta: float = DELTA,
-                  ylabel: str = "quantity", floor: float = 0.0) -> Evidence:
+                  ylabel: str = "quantity", floor: float = 0.0, tail: float = 0.5,
+                  variable: str = "d") -> Evidence:
     """Evidence that ``values(d)`` is ``O(d^claimed)`` (``kind="upper"``) or ``~ d^claimed``.
 
     ``floor``: values with ``|v| <= floor`` are round-off and count as exact zeros (state it:
-    e.g. ``1e-12`` for quantities computed from float64 eigenvectors).
+    e.g. ``1e-12`` for quantities computed from float64 eigenvectors). ``tail``: the fraction of
+    the grid fitted (the largest values of ``d``); ``variable`` names the grid in the summary.
     """
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
@@ -79,7 +81,7 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                         series=series,
                         counterexample=None if kind == "upper" else {"params": params, "value": 0.0})
     try:
-        fit = fit_rate(d, v)
+        fit = fit_rate(d, v, tail=tail)
     except ValueError as exc:
         upper_half = v[int(np.floor(v.size / 2)):]
         if kind == "upper" and upper_half[-1] == 0:
@@ -96,14 +98,15 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
             "d_min": float(d[0]), "d_max": float(d[-1]), "points_fitted": fit.n_points}
     if kind == "upper":
         passed = True if fit.high <= claimed + delta else False if fit.low > claimed + delta else None
-        rel = "O(d^{%.3g})" % claimed
+        rel = "O(%s^{%.3g})" % (variable, claimed)
     else:
         passed = (True if claimed - delta <= fit.low and fit.high <= claimed + delta
                   else False if fit.high < claimed - delta or fit.low > claimed + delta else None)
-        rel = "~ d^{%.3g}" % claimed
+        rel = "~ %s^{%.3g}" % (variable, claimed)
     verdict = {True: "consistent with", False: "contradicts", None: "cannot decide"}[passed]
     summary = (f"{label}: fitted exponent {fit.exponent:.3f} [95% CI {fit.low:.3f}, {fit.high:.3f}], "
-               f"constant {fit.constant:.3g}, over d = {d[0]:.0e}..{d[-1]:.0e} (upper half); "
+               f"constant {fit.constant:.3g}, over {variable} = {d[0]:.0e}..{d[-1]:.0e} "
+               f"({'upper half' if tail == 0.5 else f'last {tail:.0%}'}); "
                f"{verdict} the claimed {rel} (margin {delta})")
     cex = None
     if passed is False:

@@ -1,0 +1,295 @@
+"""Parameter sweeps: a TOML config, a validated grid or random search, cached resumable points.
+
+A config::
+
+    [sweep]
+    name = "alpha-gap"
+    kind = "grid"            # or "random" (then n_points and a [parameters] range per key)
+    seed = 0
+
+    [parameters]             # grid: lists; random: {low = , high = , log = true|false} or lists
+    alpha = [0.1, 1.0, 10.0]
+    objective = ["mim-reconstruction", "cl-similar"]
+
+    [fixed]                  # everything else (defaults in SCHEMA)
+    d = 10
+
+Every point (one value per key) is evaluated by :func:`evaluate_point` and cached as
+``OUT/points/<key>.json`` (``key`` = SHA-256 of the point's full configuration and the toolkit's
+code), written atomically the moment it finishes: a killed sweep resumes with no point
+recomputed or lost. ``OUT/results.csv`` (one row per point) and ``OUT/metadata.json`` (config,
+seed, versions, timings) are rewritten atomically at the end. Points run in parallel with
+joblib (loky processes) or on a Dask cluster through joblib's ``dask`` backend.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .registry import code_fingerprint
+from .report import dumps, environment, version, write_atomic
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# key -> (type, default, check, description); check returns an error message or None
+_POS = lambda v: None if v > 0 else "must be > 0"
+_UNIT = lambda v: None if 0 < v < 1 else "must lie in (0, 1)"
+SCHEMA: dict[str, tuple] = {
+    "alpha": (float, 1.0, _POS, "Dirichlet concentration"),
+    "split": (str, "dirichlet-class", ("iid", "dirichlet-class", "dirichlet-client", "balanced"),
+              "client split convention"),
+    "n_clients": (int, 8, lambda v: None if v >= 2 else "must be >= 2", "number of clients"),
+    "n_components": (int, 6, lambda v: None if v >= 2 else "must be >= 2", "mixture components"),
+    "d": (int, 10, lambda v: None if v >= 2 else "must be >= 2", "dimension"),
+    "c": (int, 3, lambda v: None if v >= 1 else "must be >= 1", "representation rank"),
+    "p": (float, 0.75, _UNIT, "mask ratio"),
+    "separation": (float, 3.0, lambda v: None if v >= 0 else "must be >= 0", "mean separation"),
+    "samples_per_class": (int, 100, lambda v: None if v >= 1 else "must be >= 1",
+                          "labels per class for the split"),
+    "objective": (str, "mim-reconstruction", ("mim-reconstruction", "mim-surrogate", "cl-similar",
+                                              "cl-dissimilar", "spectral"), "SSL objective"),
+    "framework": (str, "fl", ("local", "fl", "decl"), "training framework"),
+    "graph": (str, "paper-general", ("paper-general", "paper-uniform", "ring", "complete"),
+              "DecL graph family"),
+    "connectivity": (float, 3.5, _POS, "target |A_bar| for paper graphs"),
+    "rule": (str, "uniform", ("uniform", "metropolis", "max-degree", "fmmc"), "mixing rule"),
+    "route": (str, "exact", ("exact", "sampling"), "exact moments or finite samples"),
+    "n_samples": (int, 2000, lambda v: None if v >= 2 else "must be >= 2",
+                  "samples per client (sampling route)"),
+    "probe": (bool, True, None, "compute the exact linear-probe accuracy"),
+    "seed": (int, 0, lambda v: None if v >= 0 else "must be >= 0", "seed of mixture, split, graph"),
+}
+SWEEP_KEYS = {"name": str, "kind": str, "seed": int, "n_points": int}
+
+
+class ConfigError(ValueError):
+    """A sweep configuration error, raised before any work starts."""
+
+
+def _check_value(key: str, value):
+    typ, _, check, _ = SCHEMA[key]
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
+        raise ConfigError(f"{key}: expected {typ.__name__}, got {value!r} ({type(value).__name__})")
+    if isinstance(check, tuple):
+        if value not in check:
+            raise ConfigError(f"{key}: {value!r} is not allowed; allowed values: {list(check)}")
+    elif check is not None and (msg := check(value)):
+        raise ConfigError(f"{key}: {value!r} {msg}")
+    return value
+
+
+def load_config(source: str | Path | dict) -> dict:
+    """Parse and validate a config (path, TOML text or dict); return it normalised."""
+    if isinstance(source, dict):
+        raw = source
+    else:
+        path = Path(source)
+        try:
+            raw = tomllib.loads(path.read_text() if path.exists() else str(source))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config is not valid TOML: {exc}") from None
+    unknown = set(raw) - {"sweep", "parameters", "fixed"}
+    if unknown:
+        raise ConfigError(f"unknown section(s) {sorted(unknown)}; allowed: sweep, parameters, fixed")
+    sweep = dict(raw.get("sweep", {}))
+    for k, v in sweep.items():
+        if k not in SWEEP_KEYS:
+            raise ConfigError(f"sweep.{k}: unknown key; allowed: {sorted(SWEEP_KEYS)}")
+        if not isinstance(v, SWEEP_KEYS[k]) or isinstance(v, bool):
+            raise ConfigError(f"sweep.{k}: expected {SWEEP_KEYS[k].__name__}, got {v!r}")
+    kind = sweep.setdefault("kind", "grid")
+    if kind not in ("grid", "random"):
+        raise ConfigError(f"sweep.kind: {kind!r} is not allowed; allowed values: ['grid', 'random']")
+    sweep.setdefault("name", "sweep")
+    sweep.setdefault("seed", 0)
+    if kind == "random" and sweep.get("n_points", 0) < 1:
+        raise ConfigError("sweep.n_points: a random sweep needs n_points >= 1")
+    params, fixed = dict(raw.get("parameters", {})), dict(raw.get("fixed", {}))
+    for section, table in (("parameters", params), ("fixed", fixed)):
+        for k in table:
+            if k not in SCHEMA:
+                raise ConfigError(f"{section}.{k}: unknown key; allowed: {sorted(SCHEMA)}")
+    both = set(params) & set(fixed)
+    if both:
+        raise ConfigError(f"{sorted(both)} appear in both [parameters] and [fixed]")
+    for k, v in fixed.items():
+        fixed[k] = _check_value(k, v)
+    for k, v in params.items():
+        if isinstance(v, list):
+            if not v:
+                raise ConfigError(f"parameters.{k}: empty list")
+            params[k] = [_check_value(k, x) for x in v]
+        elif isinstance(v, dict) and kind == "random":
+            if set(v) - {"low", "high", "log"} or not {"low", "high"} <= set(v):
+                raise ConfigError(f"parameters.{k}: a range needs low, high (and optional log)")
+            if SCHEMA[k][0] not in (int, float):
+                raise ConfigError(f"parameters.{k}: ranges are only for numeric keys")
+            lo, hi = _check_value(k, v["low"]), _check_value(k, v["high"])
+            if not lo < hi:
+                raise ConfigError(f"parameters.{k}: low must be < high")
+            params[k] = {"low": lo, "high": hi, "log": bool(v.get("log", False))}
+        else:
+            raise ConfigError(f"parameters.{k}: expected a list of values"
+                              + (" or a {low, high} range" if kind == "random" else ""))
+    return {"sweep": sweep, "parameters": params, "fixed": fixed}
+
+
+def expand(config: dict) -> list[dict]:
+    """All points of a validated config: full parameter dicts (defaults filled in)."""
+    base = {k: spec[1] for k, spec in SCHEMA.items()}
+    base.update(config["fixed"])
+    params = config["parameters"]
+    if config["sweep"]["kind"] == "grid":
+        keys = sorted(params)
+        combos = itertools.product(*(params[k] for k in keys)) if keys else [()]
+        return [{**base, **dict(zip(keys, combo))} for combo in combos]
+    rng = np.random.default_rng(config["sweep"]["seed"])
+    points = []
+    for _ in range(config["sweep"]["n_points"]):
+        pt = dict(base)
+        for k in sorted(params):
+            v = params[k]
+            if isinstance(v, list):
+                pt[k] = v[int(rng.integers(len(v)))]
+            else:
+                lo, hi = v["low"], v["high"]
+                x = math.exp(rng.uniform(math.log(lo), math.log(hi))) if v["log"] else rng.uniform(lo, hi)
+                pt[k] = int(round(x)) if SCHEMA[k][0] is int else float(x)
+        points.append(pt)
+    return points
+
+
+def point_key(point: dict) -> str:
+    return hashlib.sha256((json.dumps(point, sort_keys=True) + code_fingerprint()).encode()).hexdigest()[:20]
+
+
+# ------------------------------------------------------------- one point
+def evaluate_point(point: dict) -> dict:
+    """Metrics of one point (see :func:`theory.mixture_robustness.evaluate`)."""
+    from simulators.client_data import sample_clients  # noqa: F401  (sampling route below)
+    from theory import topology
+    from theory.mixture_robustness import client_moments, evaluate
+    from theory.mixtures import GaussianMixture
+    from theory.splits import label_heterogeneity, moment_heterogeneity, split_clients
+
+    if point["c"] > point["d"]:
+        raise ConfigError(f"c = {point['c']} must be <= d = {point['d']}")
+    rng = np.random.default_rng(point["seed"])
+    gm = GaussianMixture.random(point["n_components"], point["d"], separation=point["separation"], rng=rng)
+    labels = np.repeat(np.arange(point["n_components"]), point["samples_per_class"])
+    split = split_clients(labels, point["n_clients"], point["split"], alpha=point["alpha"], rng=rng)
+    n = point["n_clients"]
+    W = None
+    if point["framework"] == "decl":
+        g = point["graph"]
+        G = (topology.paper_graph(n, point["connectivity"], "general", rng) if g == "paper-general" else
+             topology.paper_graph(n, round(point["connectivity"]), "uniform", rng) if g == "paper-uniform" else
+             topology.ring_graph(n) if g == "ring" else topology.complete_graph(n))
+        W = topology.mixing_matrix(G, point["rule"])
+    S = M = None
+    if point["route"] == "sampling":
+        xs = [gm.sample(point["n_samples"], w, rng)[0] for w in split.weights]
+        S = np.stack([x.T @ x / len(x) for x in xs])
+        _, M = client_moments(gm, split.weights)            # positives: class means, exact
+    t = time.perf_counter()
+    out = evaluate(gm, split.weights, split.sizes, point["objective"], point["framework"],
+                   c=point["c"], p=point["p"], W=W, S=S, M=M, probe=point["probe"])
+    Sx, _ = client_moments(gm, split.weights)
+    out.update({"label_heterogeneity": label_heterogeneity(split.weights, split.sizes),
+                "moment_heterogeneity": moment_heterogeneity(Sx), "seconds": time.perf_counter() - t})
+    return out
+
+
+def _run_one(point: dict, out: Path, fn: Callable) -> dict:
+    row = {**point, **fn(point)}
+    write_atomic(out / "points" / f"{point_key(point)}.json", dumps(row))
+    return row
+
+
+def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
+              scheduler: str | None = None, progress: bool = True,
+              fn: Callable[[dict], dict] = evaluate_point) -> list[dict]:
+    """Run (or resume) a sweep; returns all rows, in point order.
+
+    ``backend``: ``"loky"`` (local processes, ``jobs`` workers) or ``"dask"`` (joblib's Dask
+    backend; ``scheduler`` is a Dask scheduler address, or ``None`` for the current client).
+    """
+    import joblib
+    from tqdm import tqdm
+
+    cfg = load_config(config)
+    points = expand(cfg)
+    out = Path(out)
+    if jobs < 1:
+        raise ConfigError(f"jobs must be >= 1, got {jobs}")
+    if backend not in ("loky", "dask"):
+        raise ConfigError(f"backend must be 'loky' or 'dask', got {backend!r}")
+    rows: dict[str, dict] = {}
+    todo = []
+    for pt in points:
+        f = out / "points" / f"{point_key(pt)}.json"
+        if f.exists():
+            rows[point_key(pt)] = json.loads(f.read_text())
+        else:
+            todo.append(pt)
+    start = time.perf_counter()
+    bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=cfg["sweep"]["name"],
+               unit="point", disable=not progress)
+    if todo:
+        if backend == "dask":
+            from dask.distributed import Client
+
+            client = Client(scheduler) if scheduler else None
+            try:
+                with joblib.parallel_backend("dask"):
+                    results = joblib.Parallel(return_as="generator_unordered")(
+                        joblib.delayed(_run_one)(pt, out, fn) for pt in todo)
+                    for row in results:
+                        rows[point_key({k: row[k] for k in SCHEMA})] = row
+                        bar.update(1)
+            finally:
+                if client is not None:
+                    client.close()
+        elif jobs == 1:
+            for pt in todo:
+                rows[point_key(pt)] = _run_one(pt, out, fn)
+                bar.update(1)
+        else:
+            results = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
+                joblib.delayed(_run_one)(pt, out, fn) for pt in todo)
+            for row in results:
+                rows[point_key({k: row[k] for k in SCHEMA})] = row
+                bar.update(1)
+    bar.close()
+    ordered = [rows[point_key(pt)] for pt in points]
+    _write_results(out, cfg, ordered, computed=len(todo), seconds=time.perf_counter() - start)
+    return ordered
+
+
+def _write_results(out: Path, cfg: dict, rows: list[dict], *, computed: int, seconds: float) -> None:
+    cols = list(SCHEMA) + sorted({k for r in rows for k in r} - set(SCHEMA))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: r.get(k, "") for k in cols})
+    write_atomic(out / "results.csv", buf.getvalue())
+    write_atomic(out / "metadata.json", dumps({
+        "config": cfg, "seed": cfg["sweep"]["seed"], "points": len(rows), "computed_this_run": computed,
+        "seconds_this_run": seconds, "dssl_verify": version(), "environment": environment()}))

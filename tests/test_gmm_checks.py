@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+from proofs_check import gmm_checks as G
+from proofs_check.registry import CheckContext
+from theory import topology
+from theory.mixture_robustness import OBJECTIVES, evaluate
+from theory.mixtures import GaussianMixture
+from theory.splits import split_clients
+
+SMOKE = CheckContext(profile="smoke")
+
+
+@pytest.mark.parametrize("check", [G.check_gap_vs_alpha, G.check_mim_vs_cl, G.check_spectral_mismatch,
+                                   G.check_finite_sample])
+def test_gmm_checks_run(check):
+    ev = check(SMOKE)
+    assert ev and all(e.passed in (True, False, None) for e in ev)
+
+
+def test_iid_split_has_no_gap_and_fl_equals_pooled():
+    gm = GaussianMixture.random(4, 6, rng=0)
+    labels = np.repeat(np.arange(4), 30)
+    iid = split_clients(labels, 5, "iid", rng=0)
+    skew = split_clients(labels, 5, "dirichlet-class", alpha=0.1, rng=0)
+    W = topology.mixing_matrix(topology.ring_graph(5), "metropolis")
+    for obj in OBJECTIVES:
+        r = evaluate(gm, iid.weights, iid.sizes, obj, "local", c=2, probe=False)
+        assert r["distance"] < 1e-8, obj            # IID clients learn the pooled optimum
+        if obj != "spectral":
+            assert evaluate(gm, skew.weights, skew.sizes, obj, "fl", c=2, probe=False)["distance"] < 1e-8
+    assert evaluate(gm, skew.weights, skew.sizes, "cl-similar", "decl", c=2, W=W, probe=False)["distance"] >= 0
+    with pytest.raises(ValueError, match="needs the mixing matrix"):
+        evaluate(gm, skew.weights, skew.sizes, "cl-similar", "decl", c=2)

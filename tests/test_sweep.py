@@ -1,0 +1,119 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from proofs_check.sweep import ConfigError, expand, load_config, point_key, run_sweep
+
+TINY = {"sweep": {"name": "tiny", "kind": "grid"},
+        "parameters": {"alpha": [0.1, 1.0, 10.0], "objective": ["mim-reconstruction", "cl-similar"]},
+        "fixed": {"d": 6, "c": 2, "n_clients": 4, "n_components": 3, "samples_per_class": 20, "probe": False}}
+
+
+@pytest.mark.parametrize("cfg, match", [
+    ({"fixed": {"dimension": 4}}, r"fixed.dimension: unknown key; allowed: \["),
+    ({"fixed": {"d": "ten"}}, "d: expected int"),
+    ({"fixed": {"p": 1.5}}, r"p: 1.5 must lie in \(0, 1\)"),
+    ({"fixed": {"objective": "byol"}}, "allowed values: \\['mim-reconstruction'"),
+    ({"parameters": {"alpha": []}}, "empty list"),
+    ({"parameters": {"alpha": 3.0}}, "expected a list"),
+    ({"sweep": {"kind": "random"}}, "n_points >= 1"),
+    ({"sweep": {"kind": "bayes"}}, "allowed values: \\['grid', 'random'\\]"),
+    ({"grid": {}}, "unknown section"),
+    ({"parameters": {"d": [4]}, "fixed": {"d": 4}}, "both"),
+])
+def test_bad_configs_fail_before_any_work(cfg, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config(cfg)
+
+
+def test_grid_and_random_expansion():
+    assert len(expand(load_config(TINY))) == 6
+    rnd = {"sweep": {"kind": "random", "n_points": 5, "seed": 3},
+           "parameters": {"alpha": {"low": 0.1, "high": 10.0, "log": True}, "d": {"low": 4, "high": 9}}}
+    a, b = expand(load_config(rnd)), expand(load_config(rnd))
+    assert a == b and all(0.1 <= p["alpha"] <= 10 and isinstance(p["d"], int) for p in a)
+
+
+def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
+    calls = []
+
+    def flaky(point):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(point_key(point))
+        return {"value": point["alpha"]}
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(TINY, tmp_path, fn=flaky, progress=False)
+    done = sorted(os.listdir(tmp_path / "points"))
+    assert len(done) == 3
+    mtimes = {f: os.path.getmtime(tmp_path / "points" / f) for f in done}
+    calls.clear()
+    rows = run_sweep(TINY, tmp_path, fn=lambda pt: calls.append(point_key(pt)) or {"value": pt["alpha"]},
+                     progress=False)
+    assert len(calls) == 3 and len(rows) == 6                  # only the missing points ran
+    assert {f: os.path.getmtime(tmp_path / "points" / f) for f in done} == mtimes
+    assert (tmp_path / "results.csv").read_text().count("\n") == 7
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert meta["points"] == 6 and meta["computed_this_run"] == 3
+
+
+def test_killed_sweep_process_resumes(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("""
+[sweep]
+name = "kill"
+[parameters]
+alpha = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+objective = ["mim-reconstruction", "cl-similar", "spectral"]
+[fixed]
+d = 6
+c = 2
+n_clients = 4
+n_components = 3
+samples_per_class = 20
+probe = false
+framework = "local"
+""")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "proofs_check.cli", "sweep", str(cfg), "--out", str(out),
+                             "--quiet"])
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "points").exists():
+        time.sleep(0.05)
+    while time.time() < deadline and len(os.listdir(out / "points")) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {f for f in os.listdir(out / "points") if f.endswith(".json")}
+    assert 2 <= len(before) < 30
+    from proofs_check.sweep import evaluate_point
+    calls = []
+    rows = run_sweep(cfg, out, fn=lambda pt: calls.append(1) or evaluate_point(pt), progress=False)
+    assert len(rows) == 30 and len(calls) == 30 - len(before)
+
+
+def test_parallel_and_dask_match_sequential(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    seq = run_sweep(TINY, tmp_path / "seq", progress=False)
+    par = run_sweep(TINY, tmp_path / "par", jobs=2, progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        dsk = run_sweep(TINY, tmp_path / "dask", backend="dask", scheduler=cluster.scheduler_address,
+                        progress=False)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert strip(seq) == strip(par) == strip(dsk)
+
+
+def test_cli_reports_config_errors(tmp_path, capsys):
+    from proofs_check.cli import main
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[fixed]\nmask = 0.5\n")
+    assert main(["sweep", str(bad), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "fixed.mask: unknown key" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
