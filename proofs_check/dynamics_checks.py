@@ -177,7 +177,7 @@ def _quadratic_clients(ctx: CheckContext, n: int, d: int = 10):
 
 def check_dgd(ctx: CheckContext, bound_fn=bounds.dgd_consensus_bound) -> list[Evidence]:
     rng = ctx.rng(631)
-    pairs, sim_err = [], 0.0
+    pairs, sim_err, simulated = [], 0.0, 0
     for _name, G in _graphs(ctx):
         n = G.number_of_nodes()
         Q, B = _quadratic_clients(ctx, n)
@@ -188,14 +188,17 @@ def check_dgd(ctx: CheckContext, bound_fn=bounds.dgd_consensus_bound) -> list[Ev
             stable = (1 + np.linalg.eigvalsh(W)[0]) / L
             for eta in (0.1 / L, 0.5 * stable, 2.0 / L):
                 pairs.append(bound_fn(Q, B, W, eta))
-            Xs = bounds.dgd_fixed_point(Q, B, W, 0.5 * stable)
-            traj = dgd_quadratic(Q, B, W, 0.5 * stable, 4000, record_every=4000)
-            sim_err = max(sim_err, float(np.max(np.abs(traj.state - Xs)) / max(1.0, np.max(np.abs(Xs)))))
+            if simulated < 3:          # the oracle comparison on the first graphs suffices
+                simulated += 1
+                Xs = bounds.dgd_fixed_point(Q, B, W, 0.5 * stable)
+                traj = dgd_quadratic(Q, B, W, 0.5 * stable, 4000, record_every=4000)
+                sim_err = max(sim_err, float(np.max(np.abs(traj.state - Xs)) / max(1.0, np.max(np.abs(Xs)))))
     return [_tightness_evidence("fixed-step DGD: ||(I - J) X*||_F <= eta ||(I - J) grad F(X*)||_F / (1 - rho)",
                                 pairs, {"losses": "linear MIM reconstruction, unconstrained A",
                                         "eta": "0.1/L, (1 + lambda_min(W))/(2L), 2/L"}),
             Evidence("numerical", f"the simulated DGD (eta = (1 + lambda_min(W))/(2L), stable) reaches the "
-                     f"exact fixed point (oracle): max relative error {sim_err:.1e} after 4000 steps",
+                     f"exact fixed point (oracle) on {simulated} graph/rule pairs: max relative error {sim_err:.1e} "
+                     "after 4000 steps",
                      passed=sim_err < 1e-6,
                      numbers={"max_relative_error": sim_err})]
 
