@@ -64,3 +64,19 @@ def empirical_target(x, kind: str, *, p: float | None = None, H=None, noise: flo
         b = x @ H.T
     ba = np.einsum("nia,nib->nab", b, a) / n
     return (ba + np.swapaxes(ba, 1, 2)) / 2
+
+
+def minibatch_sampler(model: PaperModel, batch_size: int, kind: str, *, p: float | None = None,
+                      H=None, noise: float = 1.0):
+    """A callable ``rng -> (N, d, d)`` drawing a fresh minibatch per client and returning its
+    empirical target: the stochastic gradients of D-PSGD
+    (:func:`simulators.dynamics.dpsgd_family`, argument ``minibatch``)."""
+    b = as_int("batch_size", batch_size, minimum=1)
+    if kind not in EMPIRICAL_TARGETS:
+        raise ValueError(f"kind must be one of {EMPIRICAL_TARGETS}, got {kind!r}")
+
+    def draw(rng: np.random.Generator) -> np.ndarray:
+        x, _ = model.sample_all(b, rng)
+        return empirical_target(x, kind, p=p, H=H, noise=noise, rng=rng)
+
+    return draw

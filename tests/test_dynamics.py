@@ -99,3 +99,14 @@ def test_fedavg_family_one_local_step_full_participation_is_centralised_gd(setup
     assert np.isfinite(part.metrics["distance"]).all()
     with pytest.raises(ValueError, match="participation"):
         fedavg_family(X, 3, 0.05, 1, 3, participation=0.0)
+
+
+def test_minibatch_dpsgd_from_the_data_model(setup):
+    from simulators.client_data import minibatch_sampler
+    X, W, ref = setup
+    model = PaperModel(16, 4, tau=1.2, mu=0.6, rare_fraction=0.2)
+    draw = minibatch_sampler(model, 64, "cl-similar")
+    traj = dpsgd_family(X, W, 3, 0.02, 400, rng=8, minibatch=draw, reference=ref, record_every=100)
+    assert traj.metrics["distance"][-1] < traj.metrics["distance"][0]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        minibatch_sampler(model, 8, "mae")

@@ -5,6 +5,8 @@ For a mixture (:class:`theory.mixtures.GaussianMixture`) and client class weight
 ``S_i = sum_c pi_ic (Sigma_c + mu_c mu_c^T)``. Objectives:
 
 * ``mim-reconstruction`` — Eq. 3 over all coordinates (closed form);
+* ``mim-masked`` — Eq. 3 scored on masked coordinates only (MAE practice; iterative, see
+  :func:`theory.mim.mim_reconstruction_optimum`); per-sample, so its FL objective is pooled too;
 * ``mim-surrogate`` — Eq. 4, ``X = p(1-p)(S - Diag S)``;
 * ``cl-similar`` — ``X = S``; ``cl-dissimilar`` — ``X = (HS + SH)/2``, ``H = diag(h)`` fixed;
 * ``spectral`` — spectral contrastive with same-class positive pairs,
@@ -31,7 +33,8 @@ from .representations import Subspace, projector_distance, sensitivity
 from .spectral_contrastive import fl_spectral_optimum, spectral_contrastive_optimum
 from .validation import as_array, as_float, as_int
 
-OBJECTIVES = ("mim-reconstruction", "mim-surrogate", "cl-similar", "cl-dissimilar", "spectral")
+OBJECTIVES = ("mim-reconstruction", "mim-masked", "mim-surrogate", "cl-similar", "cl-dissimilar",
+              "spectral")
 FRAMEWORKS = ("local", "fl", "decl")
 
 
@@ -43,6 +46,8 @@ def dissimilar_diagonal(d: int) -> np.ndarray:
 def _subspace(S: np.ndarray, M: np.ndarray, objective: str, c: int, p: float) -> Subspace:
     if objective == "mim-reconstruction":
         return mim_reconstruction_optimum(S, p, c).subspace
+    if objective == "mim-masked":
+        return mim_reconstruction_optimum(S, p, c, "masked").subspace
     if objective == "mim-surrogate":
         return family_optimum(mim_alignment_matrix(S, p), c).subspace
     if objective == "cl-similar":
