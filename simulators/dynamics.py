@@ -93,6 +93,19 @@ def dgd_quadratic(Q, B, W, eta: float, steps: int, X0=None, record_every: int = 
     return traj
 
 
+def _fedavg_args(n: int, eta, local_steps, participation, weights):
+    """Validated ``(eta, E, clients per round, weights)`` shared by the FedAvg simulators."""
+    eta = as_float("eta", eta, positive=True)
+    E = as_int("local_steps", local_steps, minimum=1)
+    frac = as_float("participation", participation)
+    if not 0 < frac <= 1:
+        raise ValueError(f"participation must lie in (0, 1], got {frac}")
+    s = np.full(n, 1.0 / n) if weights is None else as_array("weights", weights, shape=(n,))
+    if np.any(s < 0) or s.sum() <= 0:
+        raise ValueError("weights must be nonnegative with a positive sum")
+    return eta, E, max(1, int(round(frac * n))), s
+
+
 def fedavg_quadratic(Q, B, eta: float, local_steps: int, rounds: int, weights=None,
                      participation: float = 1.0, rng: np.random.Generator | int | None = None,
                      x0=None) -> Trajectory:
@@ -101,15 +114,9 @@ def fedavg_quadratic(Q, B, eta: float, local_steps: int, rounds: int, weights=No
     (client sizes; uniform by default) renormalised over the sampled clients."""
     Q, B = as_array("Q", Q, ndim=3), as_array("B", B, ndim=3)
     n = Q.shape[0]
-    eta = as_float("eta", eta, positive=True)
-    E = as_int("local_steps", local_steps, minimum=1)
-    frac = as_float("participation", participation)
-    if not 0 < frac <= 1:
-        raise ValueError(f"participation must lie in (0, 1], got {frac}")
-    s = np.full(n, 1.0 / n) if weights is None else as_array("weights", weights, shape=(n,))
+    eta, E, m, s = _fedavg_args(n, eta, local_steps, participation, weights)
     rng = np.random.default_rng(rng)
     x = np.zeros(B.shape[1:]) if x0 is None else as_array("x0", x0, shape=B.shape[1:]).copy()
-    m = max(1, int(round(frac * n)))
     traj = Trajectory()
     for r in range(as_int("rounds", rounds, minimum=0)):
         chosen = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
@@ -152,18 +159,10 @@ def fedavg_family(X, c: int, eta: float, local_steps: int, rounds: int, *, weigh
     X = as_array("X", X, ndim=3)
     n, d, _ = X.shape
     c = as_int("c", c, minimum=1, maximum=d)
-    eta = as_float("eta", eta, positive=True)
-    E = as_int("local_steps", local_steps, minimum=1)
-    frac = as_float("participation", participation)
-    if not 0 < frac <= 1:
-        raise ValueError(f"participation must lie in (0, 1], got {frac}")
-    s = np.full(n, 1.0 / n) if weights is None else as_array("weights", weights, shape=(n,))
-    if np.any(s < 0) or s.sum() <= 0:
-        raise ValueError("weights must be nonnegative with a positive sum")
+    eta, E, m, s = _fedavg_args(n, eta, local_steps, participation, weights)
     grad = family_gradients if gradient is None else gradient
     rng = np.random.default_rng(rng)
     server = rng.standard_normal((c, d)) * init_scale
-    m = max(1, int(round(frac * n)))
     traj = Trajectory()
     for r in tqdm(range(as_int("rounds", rounds, minimum=0)), desc="fedavg", disable=not progress):
         idx = np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
