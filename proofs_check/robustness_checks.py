@@ -113,7 +113,7 @@ def sample_grid(profile: str) -> np.ndarray:
 def sample_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """For every d of :func:`sample_grid`: ``|D_i| = d`` samples per client (beta = 1), the
     empirical targets, and ``1 - min r`` and ``s`` for each objective and framework (median over
-    draws: 1 quick, 3 full). Computed once per (setting, profile, seed)."""
+    draws: 1 quick, 5 full). Computed once per (setting, profile, seed)."""
     grid = sample_grid(profile)
     draws = 5 if profile == "full" else 1
     _, W = decl_graph(setting)
