@@ -94,3 +94,18 @@ def test_write_atomic_leaves_no_partial_file(tmp_path):
         write_atomic(target, 123)   # not text: the old file stays, no temp file is left
     assert target.read_text() == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_parallel_jobs_give_the_same_results(tmp_path):
+    from proofs_check import paper_checks, symbolic  # noqa: F401  (register the claims)
+    from proofs_check.registry import REGISTRY
+
+    claims = REGISTRY.select(["paper.eq88.full-connectivity", "ext.model.structured-moments",
+                              "paper.eq24.ratio-bound"])
+    ctx = CheckContext(profile="smoke")
+    seq = run_claims(claims, ctx, tmp_path / "seq", progress=False)
+    par = run_claims(claims, ctx, tmp_path / "par", progress=False, jobs=2)
+    assert [r.id for r in par] == [r.id for r in seq]
+    for a, b in zip(seq, par):
+        assert a.verdict == b.verdict
+        assert [e.summary for e in a.evidence] == [e.summary for e in b.evidence]

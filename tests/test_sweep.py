@@ -77,9 +77,10 @@ c = 2
 n_clients = 4
 n_components = 3
 samples_per_class = 20
-probe = false
+probe = true
 framework = "local"
 """)
+    # probe = true makes each point slow enough (~0.1 s) that the kill lands mid-sweep
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "proofs_check.cli", "sweep", str(cfg), "--out", str(out),
                              "--quiet"])
