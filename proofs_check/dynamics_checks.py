@@ -250,15 +250,9 @@ def check_fmmc_rounds(ctx: CheckContext) -> list[Evidence]:
     return out
 
 
-def _per_client_deviation(X, W, t, c, ref_sub) -> float:
-    """max over clients and k of |r_k(client i after t gossip rounds of targets) - r_k(ref)|."""
-    Xt = np.einsum("ij,jab->iab", np.linalg.matrix_power(W, t), X)
-    rref = np.sum(ref_sub**2, axis=1)
-    dev = 0.0
-    for Xi in Xt:
-        vecs = np.linalg.eigh(Xi)[1][:, ::-1][:, :c]
-        dev = max(dev, float(np.max(np.abs(np.sum(vecs**2, axis=1) - rref))))
-    return dev
+def _per_client_deviation(X, W, t, c, r_ref) -> float:
+    """max over clients and k of |r_k(client i after t gossip rounds of targets) - r_ref_k|."""
+    return float(np.max(np.abs(bounds.client_rvs_after_gossip(X, W, t, c) - r_ref)))
 
 
 def check_same_degree(ctx: CheckContext) -> list[Evidence]:
@@ -266,7 +260,7 @@ def check_same_degree(ctx: CheckContext) -> list[Evidence]:
     lattice = nx.circulant_graph(n, [1, 2])                          # ring lattice, degree 4
     random_reg = topology.random_regular_graph(n, k, int(ctx.rng(650).integers(2**31)))
     X = _client_targets(ctx, n)
-    ref = np.linalg.eigh(X.mean(axis=0))[1][:, ::-1][:, :c]
+    ref = bounds.top_eigenspace_rv(X.mean(axis=0), c)
     out = []
     res = {}
     for name, G in (("ring lattice", lattice), ("random 4-regular", random_reg)):
@@ -317,7 +311,7 @@ def check_regular_irregular(ctx: CheckContext) -> list[Evidence]:
 def check_multiround_connectivity(ctx: CheckContext) -> list[Evidence]:
     n, c = 8, 6
     X = _client_targets(ctx, n)
-    ref = np.linalg.eigh(X.mean(axis=0))[1][:, ::-1][:, :c]
+    ref = bounds.top_eigenspace_rv(X.mean(axis=0), c)
     rng = ctx.rng(670)
     levels = [2.75, 3.5, 4.5, 6.0, 8.0]
     out = []
@@ -375,8 +369,7 @@ def check_multiround_fl_vs_decl(ctx: CheckContext) -> list[Evidence]:
     """s_Dec >= s_Fed after t gossip rounds: mean per-client sensitivity on [c] vs FL's."""
     n, c = 8, 6
     X = _client_targets(ctx, n)
-    fl = np.linalg.eigh(X.mean(axis=0))[1][:, ::-1][:, :c]
-    r_fl = np.sum(fl[:c] ** 2, axis=1)
+    r_fl = bounds.top_eigenspace_rv(X.mean(axis=0), c)[:c]
     s_fl = float(r_fl.max() - r_fl.min())
     rng = ctx.rng(680)
     out = []
@@ -385,13 +378,8 @@ def check_multiround_fl_vs_decl(ctx: CheckContext) -> list[Evidence]:
         for conn in (2.75, 3.5, 4.5, 6.0):
             W = topology.mixing_matrix(topology.paper_graph(n, conn, "general", int(rng.integers(2**31))),
                                        "metropolis")
-            Xt = np.einsum("ij,jab->iab", np.linalg.matrix_power(W, t), X)
-            s = []
-            for Xi in Xt:
-                v = np.linalg.eigh(Xi)[1][:, ::-1][:, :c]
-                r = np.sum(v[:c] ** 2, axis=1)
-                s.append(r.max() - r.min())
-            diffs.append(float(np.mean(s)) - s_fl)
+            r = bounds.client_rvs_after_gossip(X, W, t, c)[:, :c]
+            diffs.append(float(np.mean(r.max(axis=1) - r.min(axis=1))) - s_fl)
         passed = True if min(diffs) > 1e-12 else False if min(diffs) < -1e-12 else None
         out.append(Evidence("numerical", f"t = {t} gossip rounds (Metropolis, finite-sample CL, N = 8, "
                             f"|A_bar| = 2.75..6): mean client sensitivity - FL sensitivity = "

@@ -182,7 +182,6 @@ def point_key(point: dict) -> str:
 # ------------------------------------------------------------- one point
 def evaluate_point(point: dict) -> dict:
     """Metrics of one point (see :func:`theory.mixture_robustness.evaluate`)."""
-    from simulators.client_data import sample_clients  # noqa: F401  (sampling route below)
     from theory import topology
     from theory.mixture_robustness import client_moments, evaluate
     from theory.mixtures import GaussianMixture
@@ -202,17 +201,16 @@ def evaluate_point(point: dict) -> dict:
              topology.paper_graph(n, round(point["connectivity"]), "uniform", rng) if g == "paper-uniform" else
              topology.ring_graph(n) if g == "ring" else topology.complete_graph(n))
         W = topology.mixing_matrix(G, point["rule"])
-    S = M = None
+    S_exact, M = client_moments(gm, split.weights)          # positives: class means, exact
+    S = S_exact
     if point["route"] == "sampling":
         xs = [gm.sample(point["n_samples"], w, rng)[0] for w in split.weights]
         S = np.stack([x.T @ x / len(x) for x in xs])
-        _, M = client_moments(gm, split.weights)            # positives: class means, exact
     t = time.perf_counter()
     out = evaluate(gm, split.weights, split.sizes, point["objective"], point["framework"],
                    c=point["c"], p=point["p"], W=W, S=S, M=M, probe=point["probe"])
-    Sx, _ = client_moments(gm, split.weights)
     out.update({"label_heterogeneity": label_heterogeneity(split.weights, split.sizes),
-                "moment_heterogeneity": moment_heterogeneity(Sx), "seconds": time.perf_counter() - t})
+                "moment_heterogeneity": moment_heterogeneity(S_exact), "seconds": time.perf_counter() - t})
     return out
 
 
