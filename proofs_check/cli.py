@@ -13,7 +13,8 @@ def _load_checks() -> None:
     """Import every module that registers claims or checks."""
     from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
     from . import (dynamics_checks, expectation_checks, gmm_checks,  # noqa: F401
-                   model_checks, paper_checks, robustness_checks, symbolic, topology_checks)
+                   model_checks, neural_checks, paper_checks, robustness_checks, symbolic,
+                   topology_checks)
 
 
 def _check(args: argparse.Namespace) -> int:

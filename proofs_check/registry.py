@@ -109,7 +109,8 @@ def conditional_rule(condition: str) -> Callable[[list[Evidence]], Verdict]:
 
 @dataclass
 class CheckContext:
-    """What a check may depend on: the profile and the base seed.
+    """What a check may depend on: the profile and the base seed (plus where to cache runs
+    and how many workers to use, which never change a result).
 
     ``quick`` (the default of ``dssl check``), ``full`` (larger grids, more draws) or ``smoke``
     (tiny grids so the test suite can run every check; not for conclusions).
@@ -117,6 +118,8 @@ class CheckContext:
 
     profile: str = "quick"
     seed: int = 0
+    work_dir: str | None = None   # where checks may cache expensive runs (not part of any key)
+    jobs: int = 1                 # workers a check may use for its own runs
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:

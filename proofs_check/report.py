@@ -5,6 +5,7 @@ Layout of the output folder (default ``reports/latest``)::
     OUT/report.json        {"version", "profile", "seed", "environment", "claims": [...]}
     OUT/report.md          summary table (ID, claim, verdict, deciding evidence), then details
     OUT/figures/<ID>.png   the figures the evidence refers to (and .pdf)
+    OUT/runs/points/*.json cached experiment points of the empirical (neural) claims
     OUT/cache/<ID>.json    one finished claim; reused on the next run when its fingerprint
                            (the toolkit's code, the claim's checks, profile, seed) is unchanged,
                            so an interrupted run resumes where it stopped
@@ -57,9 +58,9 @@ def dumps(obj) -> str:
     return json.dumps(obj, indent=2, default=_jsonable, allow_nan=True) + "\n"
 
 
-def _run_one(claim_id: str, profile: str, seed: int) -> dict:
+def _run_one(claim_id: str, profile: str, seed: int, work_dir: str | None) -> dict:
     """Worker entry point (``--jobs``): run one registered claim, return its dict."""
-    return run_claim(REGISTRY.get(claim_id), CheckContext(profile, seed)).to_dict()
+    return run_claim(REGISTRY.get(claim_id), CheckContext(profile, seed, work_dir)).to_dict()
 
 
 def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool = False,
@@ -70,6 +71,10 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
     numbers do not depend on scheduling). Results come back in the order of ``claims``.
     """
     cache = Path(out) / "cache"
+    if ctx.work_dir is None:                # cached experiment points (neural runs)
+        from dataclasses import replace
+
+        ctx = replace(ctx, work_dir=str(Path(out) / "runs"))
     results: dict[str, ClaimResult] = {}
     todo = []
     for claim in claims:
@@ -98,10 +103,13 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
         REGISTRY.run_prepare(ctx)          # shared caches, inherited by the forked workers
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
-            futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed) for c in todo]
+            futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed, ctx.work_dir) for c in todo]
             for fut in as_completed(futures):
                 finish(ClaimResult.from_dict(fut.result()))
     else:
+        from dataclasses import replace
+
+        ctx = replace(ctx, jobs=jobs)       # one claim at a time: its own runs may use the workers
         for claim in todo:
             finish(run_claim(claim, ctx))
     bar.close()
@@ -112,7 +120,7 @@ def environment() -> dict:
     import importlib.metadata as md
 
     env = {"python": platform.python_version(), "platform": platform.platform()}
-    for pkg in ("numpy", "scipy", "sympy", "cvxpy", "networkx"):
+    for pkg in ("numpy", "scipy", "sympy", "cvxpy", "networkx", "torch", "scikit-learn"):
         try:
             env[pkg] = md.version(pkg)
         except md.PackageNotFoundError:

@@ -80,8 +80,8 @@ class ConfigError(ValueError):
     """A sweep configuration error, raised before any work starts."""
 
 
-def _check_value(key: str, value):
-    typ, _, check, _ = SCHEMA[key]
+def _check_value(key: str, value, schema: dict = SCHEMA):
+    typ, _, check, _ = schema[key]
     if typ is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
@@ -94,8 +94,9 @@ def _check_value(key: str, value):
     return value
 
 
-def load_config(source: str | Path | dict) -> dict:
-    """Parse and validate a config (path, TOML text or dict); return it normalised."""
+def load_config(source: str | Path | dict, schema: dict = SCHEMA) -> dict:
+    """Parse and validate a config (path, TOML text or dict) against ``schema`` (default: the
+    Gaussian-mixture :data:`SCHEMA`); return it normalised."""
     if isinstance(source, dict):
         raw = source
     else:
@@ -123,24 +124,24 @@ def load_config(source: str | Path | dict) -> dict:
     params, fixed = dict(raw.get("parameters", {})), dict(raw.get("fixed", {}))
     for section, table in (("parameters", params), ("fixed", fixed)):
         for k in table:
-            if k not in SCHEMA:
-                raise ConfigError(f"{section}.{k}: unknown key; allowed: {sorted(SCHEMA)}")
+            if k not in schema:
+                raise ConfigError(f"{section}.{k}: unknown key; allowed: {sorted(schema)}")
     both = set(params) & set(fixed)
     if both:
         raise ConfigError(f"{sorted(both)} appear in both [parameters] and [fixed]")
     for k, v in fixed.items():
-        fixed[k] = _check_value(k, v)
+        fixed[k] = _check_value(k, v, schema)
     for k, v in params.items():
         if isinstance(v, list):
             if not v:
                 raise ConfigError(f"parameters.{k}: empty list")
-            params[k] = [_check_value(k, x) for x in v]
+            params[k] = [_check_value(k, x, schema) for x in v]
         elif isinstance(v, dict) and kind == "random":
             if set(v) - {"low", "high", "log"} or not {"low", "high"} <= set(v):
                 raise ConfigError(f"parameters.{k}: a range needs low, high (and optional log)")
-            if SCHEMA[k][0] not in (int, float):
+            if schema[k][0] not in (int, float):
                 raise ConfigError(f"parameters.{k}: ranges are only for numeric keys")
-            lo, hi = _check_value(k, v["low"]), _check_value(k, v["high"])
+            lo, hi = _check_value(k, v["low"], schema), _check_value(k, v["high"], schema)
             if not lo < hi:
                 raise ConfigError(f"parameters.{k}: low must be < high")
             params[k] = {"low": lo, "high": hi, "log": bool(v.get("log", False))}
@@ -150,9 +151,9 @@ def load_config(source: str | Path | dict) -> dict:
     return {"sweep": sweep, "parameters": params, "fixed": fixed}
 
 
-def expand(config: dict) -> list[dict]:
+def expand(config: dict, schema: dict = SCHEMA) -> list[dict]:
     """All points of a validated config: full parameter dicts (defaults filled in)."""
-    base = {k: spec[1] for k, spec in SCHEMA.items()}
+    base = {k: spec[1] for k, spec in schema.items()}
     base.update(config["fixed"])
     params = config["parameters"]
     if config["sweep"]["kind"] == "grid":
@@ -170,7 +171,7 @@ def expand(config: dict) -> list[dict]:
             else:
                 lo, hi = v["low"], v["high"]
                 x = math.exp(rng.uniform(math.log(lo), math.log(hi))) if v["log"] else rng.uniform(lo, hi)
-                pt[k] = int(round(x)) if SCHEMA[k][0] is int else float(x)
+                pt[k] = int(round(x)) if schema[k][0] is int else float(x)
         points.append(pt)
     return points
 
@@ -222,17 +223,37 @@ def _run_one(point: dict, out: Path, fn: Callable) -> dict:
 
 def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
               scheduler: str | None = None, progress: bool = True,
-              fn: Callable[[dict], dict] = evaluate_point) -> list[dict]:
+              fn: Callable[[dict], dict] = evaluate_point, schema: dict = SCHEMA) -> list[dict]:
     """Run (or resume) a sweep; returns all rows, in point order.
+
+    ``fn(point) -> dict`` evaluates one point of ``schema`` (the Gaussian-mixture
+    :func:`evaluate_point` by default; ``dssl neural`` passes the neural runner and schema).
 
     ``backend``: ``"loky"`` (local processes, ``jobs`` workers) or ``"dask"`` (joblib's Dask
     backend; ``scheduler`` is a Dask scheduler address, or ``None`` for the current client).
     """
+    cfg = load_config(config, schema)
+    points = expand(cfg, schema)
+    out = Path(out)
+    start = time.perf_counter()
+    ordered, computed = run_points(points, out, fn=fn, schema=schema, jobs=jobs, backend=backend,
+                                   scheduler=scheduler, progress=progress, desc=cfg["sweep"]["name"])
+    _write_results(out, cfg, ordered, schema, computed=computed, seconds=time.perf_counter() - start)
+    return ordered
+
+
+def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict] = evaluate_point,
+               schema: dict = SCHEMA, jobs: int = 1, backend: str = "loky",
+               scheduler: str | None = None, progress: bool = True, desc: str = "points"
+               ) -> tuple[list[dict], int]:
+    """Evaluate full ``points`` (every key of ``schema``), reusing ``OUT/points/<key>.json``.
+
+    Returns the rows in point order and the number computed now. Used by :func:`run_sweep` and
+    by checks that need cached experiment points (the empirical claims).
+    """
     import joblib
     from tqdm import tqdm
 
-    cfg = load_config(config)
-    points = expand(cfg)
     out = Path(out)
     if jobs < 1:
         raise ConfigError(f"jobs must be >= 1, got {jobs}")
@@ -246,8 +267,7 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
             rows[point_key(pt)] = json.loads(f.read_text())
         else:
             todo.append(pt)
-    start = time.perf_counter()
-    bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=cfg["sweep"]["name"],
+    bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=desc,
                unit="point", disable=not progress)
     if todo:
         if backend == "dask":
@@ -259,7 +279,7 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
                     results = joblib.Parallel(return_as="generator_unordered")(
                         joblib.delayed(_run_one)(pt, out, fn) for pt in todo)
                     for row in results:
-                        rows[point_key({k: row[k] for k in SCHEMA})] = row
+                        rows[point_key({k: row[k] for k in schema})] = row
                         bar.update(1)
             finally:
                 if client is not None:
@@ -272,16 +292,15 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
             results = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
                 joblib.delayed(_run_one)(pt, out, fn) for pt in todo)
             for row in results:
-                rows[point_key({k: row[k] for k in SCHEMA})] = row
+                rows[point_key({k: row[k] for k in schema})] = row
                 bar.update(1)
     bar.close()
-    ordered = [rows[point_key(pt)] for pt in points]
-    _write_results(out, cfg, ordered, computed=len(todo), seconds=time.perf_counter() - start)
-    return ordered
+    return [rows[point_key(pt)] for pt in points], len(todo)
 
 
-def _write_results(out: Path, cfg: dict, rows: list[dict], *, computed: int, seconds: float) -> None:
-    cols = list(SCHEMA) + sorted({k for r in rows for k in r} - set(SCHEMA))
+def _write_results(out: Path, cfg: dict, rows: list[dict], schema: dict, *, computed: int,
+                   seconds: float) -> None:
+    cols = list(schema) + sorted({k for r in rows for k in r} - set(schema))
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=cols)
     writer.writeheader()

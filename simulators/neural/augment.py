@@ -1,0 +1,48 @@
+"""Augmentations and masks, drawn for all clients of a step at once from one ``torch.Generator``.
+
+Every function takes a leading ``(m, B)`` (clients, batch) shape so one call serves a whole
+batched step; the draws are made outside ``vmap``, so the same generator state gives the same
+bits whatever the number of threads.
+
+Images ``(1, 8, 8)``: a random translation by at most one pixel (zero padding), contrast
+``U[0.8, 1.2]``, brightness ``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.05 (the 8x8 analogue
+of SimSiam's crop and colour jitter). Vectors: additive Gaussian noise of s.d. ``noise``, so the
+two views of ``x`` have cross moment ``E[x1 x2^T] = E[x x^T]`` (the positives of the spectral
+contrastive closed form, THEORY.md 4).
+"""
+
+from __future__ import annotations
+
+import torch
+
+PATCH = 2          # MAE patches of 2x2 pixels on 8x8 images (16 patches)
+
+
+def keep_mask(gen: torch.Generator, m: int, b: int, input_shape: tuple, ratio: float) -> torch.Tensor:
+    """A 0/1 *keep* mask of shape ``(m, b, *input_shape)`` hiding exactly ``round(ratio * U)``
+    of the ``U`` units of each sample (units: 2x2 patches of images, coordinates of vectors)."""
+    image = len(input_shape) == 3
+    units = (input_shape[1] // PATCH) * (input_shape[2] // PATCH) if image else input_shape[0]
+    n_mask = int(round(ratio * units))
+    keys = torch.rand((m, b, units), generator=gen)
+    rank = keys.argsort(dim=-1).argsort(dim=-1)
+    keep = (rank >= n_mask).to(torch.float32)
+    if image:
+        side = input_shape[1] // PATCH
+        keep = keep.reshape(m, b, 1, side, side)
+        keep = keep.repeat_interleave(PATCH, dim=-2).repeat_interleave(PATCH, dim=-1)
+    return keep
+
+
+def augment(gen: torch.Generator, x: torch.Tensor, *, noise: float = 0.5) -> torch.Tensor:
+    """One random view of each sample of ``x`` ``(m, b, *shape)`` (see module docstring)."""
+    if x.dim() == 5:                                   # images (m, b, 1, 8, 8)
+        m, b = x.shape[:2]
+        padded = torch.nn.functional.pad(x, (1, 1, 1, 1))
+        shifts = torch.stack([padded[..., i:i + 8, j:j + 8] for i in range(3) for j in range(3)])
+        pick = torch.randint(0, 9, (m, b), generator=gen)
+        out = shifts.gather(0, pick[None, :, :, None, None, None].expand(1, *x.shape))[0]
+        contrast = torch.empty((m, b, 1, 1, 1)).uniform_(0.8, 1.2, generator=gen)
+        bright = torch.empty((m, b, 1, 1, 1)).uniform_(-0.1, 0.1, generator=gen)
+        return (out - 0.5) * contrast + 0.5 + bright + 0.05 * torch.randn(x.shape, generator=gen)
+    return x + noise * torch.randn(x.shape, generator=gen)

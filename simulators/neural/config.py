@@ -1,0 +1,57 @@
+"""The schema of one neural experiment point (used by ``dssl neural`` and the empirical claims).
+
+Each key maps to ``(type, default, check, description)`` in the format of
+:data:`proofs_check.sweep.SCHEMA`; ``check`` is a tuple of allowed values, a callable returning
+an error message or ``None``, or ``None``. This module imports neither torch nor scikit-learn.
+"""
+
+from __future__ import annotations
+
+_POS = lambda v: None if v > 0 else "must be > 0"
+_NONNEG = lambda v: None if v >= 0 else "must be >= 0"
+_UNIT = lambda v: None if 0 < v < 1 else "must lie in (0, 1)"
+_ATLEAST = lambda m: (lambda v: None if v >= m else f"must be >= {m}")
+
+DATASETS = ("digits", "synthetic")
+ARCHS = ("linear", "mlp", "cnn")
+METHODS = ("mae", "mar", "simsiam", "spectral")
+FRAMEWORKS = ("centralised", "fedavg", "dpsgd")
+SPLITS = ("iid", "dirichlet-class", "dirichlet-client", "balanced", "feature-skew")
+GRAPHS = ("paper-general", "paper-uniform", "ring", "complete", "torus", "star", "exponential")
+RULES = ("uniform", "metropolis", "max-degree", "fmmc")
+
+NEURAL_SCHEMA: dict[str, tuple] = {
+    "dataset": (str, "digits", DATASETS, "digits (scikit-learn 8x8) or a Gaussian mixture"),
+    "arch": (str, "mlp", ARCHS, "encoder"),
+    "method": (str, "mae", METHODS, "SSL method"),
+    "framework": (str, "fedavg", FRAMEWORKS, "training framework"),
+    "split": (str, "dirichlet-class", SPLITS, "client split"),
+    "alpha": (float, 0.1, _POS, "Dirichlet concentration (Dirichlet splits)"),
+    "n_clients": (int, 10, _ATLEAST(1), "number of clients"),
+    "participation": (float, 1.0, lambda v: None if 0 < v <= 1 else "must lie in (0, 1]",
+                      "FedAvg: fraction of clients sampled per round"),
+    "rounds": (int, 20, _ATLEAST(1), "communication rounds (centralised: epochs / local_epochs)"),
+    "local_epochs": (int, 1, _ATLEAST(1), "local epochs per round"),
+    "batch_size": (int, 32, _ATLEAST(2), "minibatch size per client"),
+    "optimizer": (str, "adam", ("adam", "sgd"), "client optimiser (adam: AdamW)"),
+    "lr": (float, 1e-3, _POS, "learning rate"),
+    "momentum": (float, 0.9, lambda v: None if 0 <= v < 1 else "must lie in [0, 1)", "SGD momentum"),
+    "weight_decay": (float, 1e-4, _NONNEG, "weight decay (decoupled for adam)"),
+    "rep_dim": (int, 8, _ATLEAST(1), "representation dimension"),
+    "hidden": (int, 128, _ATLEAST(1), "hidden width"),
+    "mask_ratio": (float, 0.75, _UNIT, "MAE/MAR: fraction of inputs masked"),
+    "gamma_max": (float, 0.1, _NONNEG, "MAR: largest A-MMD weight"),
+    "gamma_min": (float, 1e-3, _NONNEG, "MAR: smallest A-MMD weight"),
+    "mmd_distance": (str, "squared", ("squared", "euclidean"),
+                     "MAR kernel: exp(-||z-z'||^2/(2s^2)) (released code) or exp(-||z-z'||/(2s^2)) (paper)"),
+    "graph": (str, "paper-general", GRAPHS, "D-PSGD graph family"),
+    "connectivity": (float, 4.0, _POS, "target |A_bar| (paper graphs)"),
+    "rule": (str, "metropolis", RULES, "D-PSGD mixing rule"),
+    "n_components": (int, 10, _ATLEAST(2), "synthetic: mixture components (classes)"),
+    "d": (int, 32, _ATLEAST(2), "synthetic: dimension"),
+    "separation": (float, 3.0, _NONNEG, "synthetic: mean separation"),
+    "n_train": (int, 2000, _ATLEAST(10), "synthetic: training samples"),
+    "n_test": (int, 1000, _ATLEAST(10), "synthetic: test samples"),
+    "threads": (int, 1, _ATLEAST(1), "torch intra-op threads (set explicitly: same seed, same bits)"),
+    "seed": (int, 0, _NONNEG, "seed of data split, initialisation and minibatches"),
+}

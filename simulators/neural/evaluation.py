@@ -1,0 +1,72 @@
+"""Evaluation of trained encoders: linear probe, weight distances, representability."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.func import functional_call
+
+
+def encoder_params(params: dict) -> dict:
+    """The encoder's entries of a full parameter dict, keys without the ``encoder.`` prefix."""
+    return {k[len("encoder."):]: v for k, v in params.items() if k.startswith("encoder.")}
+
+
+def features(model, params: dict, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """Frozen encoder features ``(n, rep_dim)`` of inputs ``x`` (float64)."""
+    enc = encoder_params(params)
+    with torch.no_grad():
+        out = [functional_call(model.encoder, enc, (torch.as_tensor(x[i:i + batch]),))
+               for i in range(0, len(x), batch)]
+    return torch.cat(out).double().numpy()
+
+
+def linear_probe(model, params: dict, x_train, y_train, x_test, y_test, *, C: float = 1.0) -> float:
+    """Test accuracy of a multinomial logistic regression (L-BFGS, ``C``) on standardised frozen
+    features; the encoder is not updated."""
+    from sklearn.linear_model import LogisticRegression
+
+    ftr, fte = features(model, params, x_train), features(model, params, x_test)
+    mu, sd = ftr.mean(0), ftr.std(0)
+    sd[sd < 1e-12] = 1.0
+    clf = LogisticRegression(C=C, max_iter=2000)
+    clf.fit((ftr - mu) / sd, y_train)
+    return float(clf.score((fte - mu) / sd, y_test))
+
+
+def _flat(params: dict, stacked: bool) -> torch.Tensor:
+    enc = encoder_params(params)
+    if stacked:
+        return torch.cat([v.reshape(v.shape[0], -1) for v in enc.values()], dim=1).double()
+    return torch.cat([v.reshape(-1) for v in enc.values()]).double()
+
+
+def weight_distances(client_params: dict, global_params: dict, sizes) -> dict:
+    """Encoder weight distances relative to the global encoder's norm (paper Table 5):
+
+    ``local_global`` = mean over clients with data of ``||theta_i - theta_g|| / ||theta_g||``;
+    ``local_local`` = mean over pairs of such clients of ``||theta_i - theta_j|| / ||theta_g||``.
+    """
+    keep = torch.as_tensor(np.asarray(sizes) > 0)
+    loc = _flat(client_params, True)[keep]
+    g = _flat(global_params, False)
+    norm = float(g.norm())
+    lg = float((loc - g).norm(dim=1).mean()) / norm
+    if loc.shape[0] > 1:
+        d = torch.cdist(loc, loc)
+        iu = torch.triu_indices(len(loc), len(loc), 1)
+        ll = float(d[iu[0], iu[1]].mean()) / norm
+    else:
+        ll = 0.0
+    return {"local_global": lg, "local_local": ll}
+
+
+def row_space_projector(params: dict) -> np.ndarray:
+    """Projector ``(D, D)`` on the row space of a linear encoder's weight ``(rep_dim, D)``."""
+    enc = encoder_params(params)
+    if len(enc) != 1:
+        raise ValueError("row_space_projector needs a linear (one-layer, bias-free) encoder")
+    w = next(iter(enc.values())).double().numpy()
+    u, s, vt = np.linalg.svd(w, full_matrices=False)
+    r = int((s > s[0] * 1e-8).sum()) if s.size and s[0] > 0 else 0
+    return vt[:r].T @ vt[:r]

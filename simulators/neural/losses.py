@@ -1,0 +1,106 @@
+"""The SSL losses of the neural runs and MAR's weight schedule (THEORY.md section 3).
+
+All losses act on one client's batch; ``training`` maps them over clients with ``torch.func``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+MMD_DISTANCES = ("squared", "euclidean")
+
+
+def mae_loss(recon: torch.Tensor, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Masked reconstruction error on the *hidden* inputs only (He et al. 2022):
+
+    .. math:: \\sum ((\\hat x - x)^2 \\odot (1 - m)) / \\sum (1 - m)
+
+    ``recon``, ``x``, ``keep`` have the same shape; ``keep`` is 1 on visible inputs.
+    """
+    hidden = 1.0 - keep
+    return ((recon - x) ** 2 * hidden).sum() / hidden.sum()
+
+
+def simsiam_loss(p1, p2, z1, z2) -> torch.Tensor:
+    """SimSiam (Chen and He 2021): :math:`-\\tfrac12 [\\cos(p_1, sg(z_2)) + \\cos(p_2, sg(z_1))]`,
+    batch mean; ``sg`` is the stop-gradient (``detach``)."""
+    return -0.5 * (F.cosine_similarity(p1, z2.detach(), dim=-1).mean()
+                   + F.cosine_similarity(p2, z1.detach(), dim=-1).mean())
+
+
+def spectral_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """Spectral contrastive loss (HaoChen et al. 2021), unbiased in-batch estimate of
+
+    .. math:: -2 E[f(x)^T f(x^+)] + E_{x, x'}[(f(x)^T f(x'))^2]
+
+    with positives the pairs ``(z1_a, z2_a)`` and negatives ``(z1_a, z2_b)``, ``a != b``.
+    """
+    b = z1.shape[0]
+    pos = (z1 * z2).sum(-1).mean()
+    g = z1 @ z2.T
+    off = (g ** 2).sum() - (torch.diagonal(g) ** 2).sum()
+    return -2.0 * pos + off / (b * (b - 1))
+
+
+def _pairwise(a: torch.Tensor, b: torch.Tensor, distance: str) -> torch.Tensor:
+    """``||a_i - b_j||^2`` (``squared``) or ``||a_i - b_j||`` (``euclidean``; gradient 0 at 0)."""
+    d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    if distance == "squared":
+        return d2
+    pos = d2 > 0
+    return torch.where(pos, torch.sqrt(torch.where(pos, d2, torch.ones_like(d2))), torch.zeros_like(d2))
+
+
+def mmd_bandwidth(z: torch.Tensor, zbar: torch.Tensor) -> torch.Tensor:
+    """Adaptive bandwidth: the mean Euclidean distance over distinct pairs of the pooled batch
+    ``[z; zbar]`` (no gradient flows through it)."""
+    with torch.no_grad():
+        pool = torch.cat([z, zbar]).detach()
+        d = _pairwise(pool, pool, "euclidean")
+        n = pool.shape[0]
+        return d.sum() / (n * (n - 1))
+
+
+def a_mmd(z: torch.Tensor, zbar: torch.Tensor, *, distance: str = "squared",
+          sigma: torch.Tensor | float | None = None) -> torch.Tensor:
+    """The unbiased Gaussian-kernel MMD estimate of MAR (THEORY.md section 3):
+
+    .. math:: \\frac{1}{B(B-1)} \\Big(\\sum_{a \\ne b} k(z_a, z_b) + \\sum_{a \\ne b} k(\\bar z_a,
+              \\bar z_b)\\Big) - \\frac{2}{B^2} \\sum_{a, b} k(z_a, \\bar z_b),
+
+    ``k(u, v) = exp(-D(u, v) / (2 sigma^2))`` with ``D`` the squared distance (``"squared"``,
+    the released code) or the distance itself (``"euclidean"``, the paper's formula), and
+    ``sigma`` the adaptive bandwidth :func:`mmd_bandwidth` unless given. ``z``, ``zbar``:
+    ``(B, k)``.
+    """
+    if distance not in MMD_DISTANCES:
+        raise ValueError(f"distance must be one of {MMD_DISTANCES}, got {distance!r}")
+    b = z.shape[0]
+    if sigma is None:
+        sigma = mmd_bandwidth(z, zbar)
+    scale = 2.0 * sigma ** 2 + 1e-12
+    kzz = torch.exp(-_pairwise(z, z, distance) / scale)
+    kbb = torch.exp(-_pairwise(zbar, zbar, distance) / scale)
+    kzb = torch.exp(-_pairwise(z, zbar, distance) / scale)
+    within = (kzz.sum() - torch.diagonal(kzz).sum()) + (kbb.sum() - torch.diagonal(kbb).sum())
+    return within / (b * (b - 1)) - 2.0 * kzb.sum() / b ** 2
+
+
+def mar_gamma(omega, total: float, gamma_max: float = 0.1, gamma_min: float = 1e-3):
+    """MAR's cosine weight schedule (THEORY.md section 3):
+
+    .. math:: \\gamma = \\gamma_{min} + (\\gamma_{max} - \\gamma_{min}) \\tfrac12 (1 + \\cos(\\pi \\omega / \\Omega))
+
+    ``omega``: times the client was selected so far (scalar or array); ``total`` = ``Omega``
+    (``T`` for DecL, the expected selections ``T m / N`` for FL). ``omega / Omega`` is clipped to
+    ``[0, 1]``, so a client selected more often than expected stays at ``gamma_min``.
+    """
+    if total <= 0:
+        raise ValueError(f"total (Omega) must be > 0, got {total}")
+    if gamma_min < 0 or gamma_max < gamma_min:
+        raise ValueError(f"need 0 <= gamma_min <= gamma_max, got {gamma_min}, {gamma_max}")
+    frac = torch.clamp(torch.as_tensor(omega, dtype=torch.float64) / total, 0.0, 1.0)
+    return gamma_min + (gamma_max - gamma_min) * 0.5 * (1.0 + torch.cos(math.pi * frac))
