@@ -58,6 +58,45 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def results_table(rows: list[dict], schema: dict, metrics: tuple[str, ...]) -> str:
+    """A plain-text table of ``rows``: the keys that vary across rows, then ``metrics``."""
+    varying = [k for k in schema if len({repr(r.get(k)) for r in rows}) > 1]
+    cols = varying + [m for m in metrics if any(m in r for r in rows)]
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
+    cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = lambda vals: "  ".join(v.rjust(w) for v, w in zip(vals, widths))
+    return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
+
+
+def _neural(args: argparse.Namespace) -> int:
+    from simulators.neural import INSTALL_HINT, torch_available
+    from simulators.neural.config import NEURAL_SCHEMA
+
+    from .sweep import ConfigError, load_config, run_sweep
+
+    try:
+        load_config(args.config, NEURAL_SCHEMA)       # validate before anything else
+    except ConfigError as exc:
+        print(f"dssl neural: {exc}", file=sys.stderr)
+        return 2
+    if not torch_available():
+        print(f"dssl neural: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    from simulators.neural.experiment import run_point
+
+    try:
+        rows = run_sweep(args.config, args.out, jobs=args.jobs, progress=not args.quiet,
+                         fn=run_point, schema=NEURAL_SCHEMA)
+    except ConfigError as exc:
+        print(f"dssl neural: {exc}", file=sys.stderr)
+        return 2
+    print(results_table(rows, NEURAL_SCHEMA, ("connectivity", "accuracy", "dist_local_global",
+                                              "dist_local_local", "final_loss", "seconds")))
+    print(f"{len(rows)} runs; wrote {args.out / 'results.csv'} and {args.out / 'metadata.json'}")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     _load_checks()
     for c in REGISTRY:
@@ -99,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_sweep)
+    nn = sub.add_parser("neural", help="run (or resume) a grid of neural experiments from a TOML "
+                        "config (needs the 'neural' extra)")
+    nn.add_argument("config", type=Path, help="TOML config: [sweep], [parameters], [fixed] with "
+                    "the keys of simulators.neural.config.NEURAL_SCHEMA (see configs/neural-*.toml)")
+    nn.add_argument("--out", type=Path, default=Path("reports/neural/latest"),
+                    help="output folder (default: reports/neural/latest)")
+    nn.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    nn.add_argument("--quiet", action="store_true", help="no progress bar")
+    nn.set_defaults(func=_neural)
     ls = sub.add_parser("list", help="list registered claims")
     ls.set_defaults(func=_list)
     return p

@@ -160,6 +160,7 @@ class Claim:
     latex: str = ""
     checks: list = field(default_factory=list)
     rule: Callable[[list[Evidence]], Verdict] = default_rule
+    uses_jobs: bool = False     # its checks parallelise their own runs over ``ctx.jobs`` workers
 
     def fingerprint(self, ctx: CheckContext) -> str:
         """Cache key for resuming: the claim, the context, the source of its checks and of the

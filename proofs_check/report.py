@@ -68,7 +68,8 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
     """Run ``claims`` (reusing cached results unless ``fresh``), caching each as it finishes.
 
     ``jobs > 1`` runs claims in worker processes (each claim seeds its own generators, so the
-    numbers do not depend on scheduling). Results come back in the order of ``claims``.
+    numbers do not depend on scheduling); claims marked ``uses_jobs`` run afterwards, one at a
+    time, each spreading its own runs over ``jobs`` workers. Results come back in the order of ``claims``.
     """
     cache = Path(out) / "cache"
     if ctx.work_dir is None:                # cached experiment points (neural runs)
@@ -97,21 +98,23 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
         bar.set_postfix_str(result.id)
         bar.update(1)
 
-    if jobs > 1 and len(todo) > 1:
+    from dataclasses import replace
+
+    inner = [c for c in todo if c.uses_jobs] if jobs > 1 else []
+    outer = [c for c in todo if c not in inner]
+    if jobs > 1 and len(outer) > 1:
         import multiprocessing as mp
 
         REGISTRY.run_prepare(ctx)          # shared caches, inherited by the forked workers
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
-            futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed, ctx.work_dir) for c in todo]
+            futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed, ctx.work_dir) for c in outer]
             for fut in as_completed(futures):
                 finish(ClaimResult.from_dict(fut.result()))
-    else:
-        from dataclasses import replace
-
-        ctx = replace(ctx, jobs=jobs)       # one claim at a time: its own runs may use the workers
-        for claim in todo:
-            finish(run_claim(claim, ctx))
+        outer = []
+    # one claim at a time; claims that parallelise their own runs get the workers
+    for claim in outer + inner:
+        finish(run_claim(claim, replace(ctx, jobs=jobs)))
     bar.close()
     return [results[c.id] for c in claims]
 

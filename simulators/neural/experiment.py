@@ -78,7 +78,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     Returns ``accuracy`` (linear probe of the server / average / centralised encoder on the
     held-out test split), the relative encoder weight distances ``dist_local_global`` and
     ``dist_local_local`` of the last round (NaN for centralised), ``final_loss``,
-    ``connectivity`` (D-PSGD), ``steps``, ``seconds``; for a linear encoder also
+    ``avg_connectivity`` (D-PSGD: the realised |A_bar|), ``steps``, ``seconds``; for a linear encoder also
     ``projector`` (the flattened row-space projector, for comparison with the closed forms).
     """
     with deterministic_torch(point["threads"]) as torch:
@@ -99,7 +99,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
                 res = train_fedavg(model, xp, sizes, cfg, gen, progress=progress)
             else:
                 W, conn = mixing_for(point)
-                out["connectivity"] = conn
+                out["avg_connectivity"] = conn
                 res = train_dpsgd(model, xp, sizes, W, cfg, gen, progress=progress)
         final_loss = res.losses[-1]
         if not np.isfinite(final_loss):

@@ -95,13 +95,38 @@ def steps_per_round(sizes: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
     return cfg.local_epochs * torch.div(sizes + cfg.batch_size - 1, cfg.batch_size, rounding_mode="floor")
 
 
+class FlatLayout:
+    """All parameters of a model as one row of a ``(m, P)`` tensor, one row per client.
+
+    The optimiser, the FedAvg mean and the D-PSGD mixing then act on a single tensor (one
+    matmul mixes every parameter); :meth:`views` gives ``functional_call`` its dict of views.
+    """
+
+    def __init__(self, named: dict) -> None:
+        self.names = list(named)
+        self.shapes = [tuple(v.shape) for v in named.values()]
+        sizes = [v.numel() for v in named.values()]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+
+    @property
+    def size(self) -> int:
+        return self.offsets[-1]
+
+    def flatten(self, tensors: dict) -> torch.Tensor:
+        """``{name: (m, *shape)}`` -> ``(m, P)``."""
+        m = tensors[self.names[0]].shape[0]
+        return torch.cat([tensors[k].reshape(m, -1) for k in self.names], dim=1)
+
+    def views(self, flat: torch.Tensor) -> dict:
+        """``(m, P)`` -> ``{name: (m, *shape)}`` views (or ``(P,)`` -> unbatched views)."""
+        lead = flat.shape[:-1]
+        return {k: flat[..., a:b].reshape(*lead, *shape)
+                for k, a, b, shape in zip(self.names, self.offsets, self.offsets[1:], self.shapes)}
+
+
 def _mean(values: list) -> float:
     finite = [v for v in values if not np.isnan(v)]
     return float(np.mean(finite)) if finite else float("nan")
-
-
-def _stack(params: dict, m: int) -> dict:
-    return {k: v.detach().unsqueeze(0).expand(m, *v.shape).clone() for k, v in params.items()}
 
 
 def _encoder_params(params: dict) -> dict:
@@ -109,14 +134,15 @@ def _encoder_params(params: dict) -> dict:
 
 
 class _Step:
-    """One batched SGD step for ``model``'s method (see module docstring)."""
+    """One batched optimiser step for ``model``'s method on flat parameters ``(m, P)``."""
 
     def __init__(self, model: SSLNet, cfg: TrainConfig, gen: torch.Generator):
         self.model, self.cfg, self.gen = model, cfg, gen
+        self.layout = FlatLayout(dict(model.named_parameters()))
         self.grad = vmap(grad_and_value(lambda p, b: functional_call(model, p, (b,))))
         self.encode = vmap(lambda p, x: functional_call(model.encoder, p, (x,)))
 
-    def inputs(self, x: torch.Tensor, zbar_params: dict | None, gamma: torch.Tensor | None) -> dict:
+    def inputs(self, x: torch.Tensor, zbar_flat: torch.Tensor | None, gamma: torch.Tensor | None) -> dict:
         m, b = x.shape[:2]
         method = self.model.method
         if method in ("mae", "mar"):
@@ -124,43 +150,37 @@ class _Step:
             batch = {"x": x, "keep": keep}
             if method == "mar":
                 with torch.no_grad():
-                    batch["zbar"] = self.encode(_encoder_params(zbar_params), x * keep)
+                    enc = _encoder_params(self.layout.views(zbar_flat))
+                    batch["zbar"] = self.encode(enc, x * keep)
                 batch["gamma"] = gamma.to(torch.float32)
             return batch
         return {"v1": augment(self.gen, x, noise=self.cfg.noise),
                 "v2": augment(self.gen, x, noise=self.cfg.noise)}
 
-    def __call__(self, params: dict, state: dict, batch: dict, active: torch.Tensor) -> float:
-        grads, loss = self.grad(params, batch)
-        c = self.cfg
-        if c.optimizer == "adam":
-            state["t"] = state["t"] + active.to(torch.float32)
-        for k in params:
-            shape = (-1,) + (1,) * (params[k].dim() - 1)
-            a = active.view(shape)
-            if c.optimizer == "sgd":
-                g = grads[k] + c.weight_decay * params[k]
-                new_buf = c.momentum * state[k] + g
-                state[k] = torch.where(a, new_buf, state[k])
-                params[k] = torch.where(a, params[k] - c.lr * new_buf, params[k])
-            else:                                  # AdamW, betas (0.9, 0.999), eps 1e-8
-                m1, m2 = state[k]
-                g = grads[k]
-                n1, n2 = 0.9 * m1 + 0.1 * g, 0.999 * m2 + 0.001 * g * g
-                t = state["t"].clamp(min=1).view(shape)
-                upd = (n1 / (1 - 0.9 ** t)) / (torch.sqrt(n2 / (1 - 0.999 ** t)) + 1e-8)
-                new = params[k] * (1 - c.lr * c.weight_decay) - c.lr * upd
-                state[k] = (torch.where(a, n1, m1), torch.where(a, n2, m2))
-                params[k] = torch.where(a, new, params[k])
-        return float(loss[active].mean()) if bool(active.any()) else float("nan")
+    def init_state(self, m: int) -> dict:
+        z = torch.zeros((m, self.layout.size))
+        return {"buf": z} if self.cfg.optimizer == "sgd" else {"m1": z, "m2": z.clone(), "t": torch.zeros(m)}
 
-    def init_state(self, params: dict) -> dict:
-        m = next(iter(params.values())).shape[0]
-        if self.cfg.optimizer == "sgd":
-            return {k: torch.zeros_like(v) for k, v in params.items()}
-        state = {k: (torch.zeros_like(v), torch.zeros_like(v)) for k, v in params.items()}
-        state["t"] = torch.zeros(m)
-        return state
+    def __call__(self, flat: torch.Tensor, state: dict, batch: dict, active: torch.Tensor
+                 ) -> tuple[torch.Tensor, float]:
+        """Return the updated ``(m, P)`` parameters (clients with ``active`` False unchanged)."""
+        grads, loss = self.grad(self.layout.views(flat), batch)
+        g = self.layout.flatten(grads)
+        c, a = self.cfg, active[:, None]
+        if c.optimizer == "sgd":
+            buf = c.momentum * state["buf"] + g + c.weight_decay * flat
+            state["buf"] = torch.where(a, buf, state["buf"])
+            new = flat - c.lr * buf
+        else:                                      # AdamW, betas (0.9, 0.999), eps 1e-8
+            t = state["t"] + active.to(torch.float32)
+            m1, m2 = 0.9 * state["m1"] + 0.1 * g, 0.999 * state["m2"] + 0.001 * g * g
+            tt = t.clamp(min=1)[:, None]
+            upd = (m1 / (1 - 0.9 ** tt)) / (torch.sqrt(m2 / (1 - 0.999 ** tt)) + 1e-8)
+            new = flat * (1 - c.lr * c.weight_decay) - c.lr * upd
+            state["t"] = t
+            state["m1"], state["m2"] = torch.where(a, m1, state["m1"]), torch.where(a, m2, state["m2"])
+        loss_value = float(loss[active].mean()) if bool(active.any()) else float("nan")
+        return torch.where(a, new, flat), loss_value
 
 
 def train_fedavg(model: SSLNet, x: torch.Tensor, sizes: torch.Tensor, cfg: TrainConfig,
@@ -171,31 +191,33 @@ def train_fedavg(model: SSLNet, x: torch.Tensor, sizes: torch.Tensor, cfg: Train
     n_cl = x.shape[0]
     m = max(1, int(round(cfg.participation * n_cl)))
     step = _Step(model, cfg, gen)
+    lay = step.layout
     sampler = ClientSampler(x, sizes, cfg.batch_size, gen)
-    server = {k: v.detach().clone() for k, v in model.named_parameters()}
+    server = lay.flatten({k: v.detach()[None] for k, v in model.named_parameters()})[0]
     omega = torch.zeros(n_cl)
     expected = cfg.rounds * m / n_cl
-    out = TrainResult(server, {}, np.zeros(0, dtype=np.int64))
+    out = TrainResult({}, {}, np.zeros(0, dtype=np.int64))
+    local = server[None].expand(m, -1).clone()
     for r in tqdm(range(cfg.rounds), desc="fedavg", unit="round", disable=not progress, leave=False):
         sel = torch.randperm(n_cl, generator=gen)[:m].sort().values
-        local = _stack(server, m)
-        buf = step.init_state(local)
+        local = server[None].expand(m, -1).clone()
+        state = step.init_state(m)
         steps = steps_per_round(sizes[sel], cfg)
         gamma = mar_gamma(omega[sel], expected, cfg.gamma_max, cfg.gamma_min)
-        zbar = _stack(server, m) if model.method == "mar" else None
+        zbar = server[None].expand(m, -1) if model.method == "mar" else None
         round_losses = []
         for s in range(int(steps.max())):
             batch = step.inputs(sampler.batch(sel), zbar, gamma)
-            round_losses.append(step(local, buf, batch, s < steps))
+            local, loss = step(local, state, batch, s < steps)
+            round_losses.append(loss)
             out.steps += 1
         omega[sel] += 1
         w = sizes[sel].to(torch.float32)
         if float(w.sum()) > 0:
-            w = w / w.sum()
-            server = {k: torch.einsum("i,i...->...", w, v) for k, v in local.items()}
+            server = (w / w.sum()) @ local
         out.losses.append(_mean(round_losses))
-        out.client_params, out.client_sizes = local, sizes[sel].numpy()
-    out.params = server
+        out.client_sizes = sizes[sel].numpy()
+    out.params, out.client_params = lay.views(server), lay.views(local)
     return out
 
 
@@ -206,24 +228,26 @@ def train_dpsgd(model: SSLNet, x: torch.Tensor, sizes: torch.Tensor, W: np.ndarr
 
     n_cl = x.shape[0]
     Wt = torch.as_tensor(np.asarray(W), dtype=torch.float32)
-    mix = lambda p: {k: torch.einsum("ij,j...->i...", Wt, v) for k, v in p.items()}
     step = _Step(model, cfg, gen)
+    lay = step.layout
     sampler = ClientSampler(x, sizes, cfg.batch_size, gen)
-    params = _stack(dict(model.named_parameters()), n_cl)
-    buf = step.init_state(params)
+    flat = lay.flatten({k: v.detach()[None] for k, v in model.named_parameters()}).expand(n_cl, -1).clone()
+    state = step.init_state(n_cl)
     steps = steps_per_round(sizes, cfg)
     everyone = torch.arange(n_cl)
     out = TrainResult({}, {}, sizes.numpy())
+    local = flat
     for r in tqdm(range(cfg.rounds), desc="d-psgd", unit="round", disable=not progress, leave=False):
         gamma = mar_gamma(torch.full((n_cl,), float(r)), cfg.rounds, cfg.gamma_max, cfg.gamma_min)
         round_losses = []
         for s in range(int(steps.max())):
-            zbar = mix(params) if model.method == "mar" else None
+            zbar = Wt @ flat if model.method == "mar" else None
             batch = step.inputs(sampler.batch(everyone), zbar, gamma)
-            round_losses.append(step(params, buf, batch, s < steps))
+            flat, loss = step(flat, state, batch, s < steps)
+            round_losses.append(loss)
             out.steps += 1
         out.losses.append(_mean(round_losses))
-        out.client_params = {k: v.clone() for k, v in params.items()}
-        params = mix(params)
-    out.params = {k: v.mean(0) for k, v in params.items()}
+        local = flat
+        flat = Wt @ flat
+    out.params, out.client_params = lay.views(flat.mean(0)), lay.views(local)
     return out

@@ -1,0 +1,85 @@
+"""Benchmark: one FedAvg round for 20 clients, all clients in one batched ``vmap`` step against
+a per-client Python loop doing the same arithmetic (same process, ratio printed).
+
+Threads are set explicitly (``--threads``, default 1, the setting of the claims' runs).
+Run: ``python benchmarks/bench_neural.py [--threads 1] [--clients 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from torch.func import functional_call, grad_and_value
+
+from simulators.neural.config import NEURAL_SCHEMA
+from simulators.neural.experiment import build
+from simulators.neural.training import ClientSampler, _Step, steps_per_round
+
+
+def batched_round(step, sampler, flat, sizes, cfg):
+    state, m = step.init_state(flat.shape[0]), flat.shape[0]
+    steps = steps_per_round(sizes, cfg)
+    everyone = torch.arange(m)
+    for s in range(int(steps.max())):
+        batch = step.inputs(sampler.batch(everyone), flat, torch.full((m,), 0.05))
+        flat, _ = step(flat, state, batch, s < steps)
+    return flat
+
+
+def loop_round(step, sampler, flat, sizes, cfg, one):
+    """The same round with a Python loop over clients (the per-client baseline)."""
+    lay, m = step.layout, flat.shape[0]
+    steps = steps_per_round(sizes, cfg)
+    rows = []
+    for i in range(m):
+        p = flat[i].clone()
+        m1, m2 = torch.zeros_like(p), torch.zeros_like(p)
+        for t in range(1, int(steps[i]) + 1):
+            batch = step.inputs(sampler.batch(torch.tensor([i])), flat[i:i + 1], torch.full((1,), 0.05))
+            g, _ = one(lay.views(p), {k: v[0] for k, v in batch.items()})
+            g = torch.cat([g[k].reshape(-1) for k in lay.names])
+            m1, m2 = 0.9 * m1 + 0.1 * g, 0.999 * m2 + 0.001 * g * g
+            upd = (m1 / (1 - 0.9 ** t)) / (torch.sqrt(m2 / (1 - 0.999 ** t)) + 1e-8)
+            p = p * (1 - cfg.lr * cfg.weight_decay) - cfg.lr * upd
+        rows.append(p)
+    return torch.stack(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    base = {k: v[1] for k, v in NEURAL_SCHEMA.items()}
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.clients} clients, IID digits")
+    for method, arch in (("mae", "mlp"), ("simsiam", "mlp"), ("spectral", "cnn"), ("mar", "mlp")):
+        pt = dict(base, method=method, arch=arch, split="iid", n_clients=args.clients)
+        data, model, cfg = build(pt)
+        xp, sizes = data.padded()
+        xp, sizes = torch.as_tensor(xp), torch.as_tensor(sizes)
+        one = grad_and_value(lambda p, b: functional_call(model, p, (b,)))
+        timings = {}
+        for name in ("batched", "loop"):
+            gen = torch.Generator().manual_seed(0)
+            step = _Step(model, cfg, gen)
+            sampler = ClientSampler(xp, sizes, cfg.batch_size, gen)
+            flat = step.layout.flatten({k: v.detach()[None] for k, v in model.named_parameters()})
+            flat = flat.expand(args.clients, -1).clone()
+            run = (lambda: batched_round(step, sampler, flat, sizes, cfg)) if name == "batched" else \
+                  (lambda: loop_round(step, sampler, flat, sizes, cfg, one))
+            run()                                                   # warm-up
+            t = time.perf_counter()
+            for _ in range(args.rounds):
+                run()
+            timings[name] = args.rounds / (time.perf_counter() - t)
+        print(f"{method:>8} + {arch}: batched {timings['batched']:6.2f} rounds/s, per-client loop "
+              f"{timings['loop']:6.2f} rounds/s, ratio x{timings['batched'] / timings['loop']:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The empirical claims (smoke profile), their behaviour without torch, and ``dssl neural``."""
+
+import json
+
+import pytest
+
+from proofs_check import neural_checks
+from proofs_check.cli import main
+from proofs_check.registry import REGISTRY, CheckContext, run_claim
+
+NEURAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
+              "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",
+              "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity")
+
+
+def test_without_torch_every_empirical_claim_is_inconclusive_with_the_hint(monkeypatch, tmp_path):
+    monkeypatch.setattr(neural_checks, "torch_available", lambda: False)
+    ctx = CheckContext("smoke", 0, str(tmp_path))
+    for cid in NEURAL_IDS:
+        res = run_claim(REGISTRY.get(cid), ctx)
+        assert res.verdict.status == "inconclusive" and not res.crashed
+        assert "pip install" in res.verdict.reason
+
+
+def test_smoke_claims_run_from_five_seeds_and_share_cached_runs(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    ctx = CheckContext("smoke", 0, str(tmp_path))
+    results = {cid: run_claim(REGISTRY.get(cid), ctx) for cid in NEURAL_IDS}
+    for cid, res in results.items():
+        assert not res.crashed, (cid, res.verdict.reason)
+        assert res.evidence
+        for e in res.evidence:
+            if e.kind == "empirical":
+                assert e.numbers["n_seeds"] >= 5
+    points = list((tmp_path / "neural" / "points").glob("*.json"))
+    # Table 5 and the drift claim reuse Table 1's runs; Fig 2b reuses Table 1's FedAvg MAE runs
+    t1 = 2 * 2 * 5
+    assert len(points) < t1 + 2 * 5 + 2 * 5 + 5 + 5 + 5 + 5
+    again = run_claim(REGISTRY.get("paper.table1.mim-drop-smaller"), ctx)
+    assert [e.numbers for e in again.evidence] == [e.numbers for e in results["paper.table1.mim-drop-smaller"].evidence]
+    t1_rows = [json.loads(p.read_text()) for p in points]
+    assert {r["method"] for r in t1_rows} >= {"mae", "simsiam", "mar", "spectral"}
+
+
+def test_dssl_neural_runs_a_config_and_resumes(tmp_path, capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[sweep]\nname = "t"\n[parameters]\nmethod = ["mae", "spectral"]\n'
+                   '[fixed]\nn_clients = 3\nrounds = 1\nhidden = 16\n')
+    out = tmp_path / "out"
+    assert main(["neural", str(cfg), "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy" in text and "spectral" in text and "2 runs" in text
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["computed_this_run"] == 2
+    assert main(["neural", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "metadata.json").read_text())["computed_this_run"] == 0
+
+
+def test_dssl_neural_rejects_bad_config(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[fixed]\nmethod = "byol"\n')
+    assert main(["neural", str(cfg), "--out", str(tmp_path / "o")]) == 2
+    assert "method" in capsys.readouterr().err and not (tmp_path / "o").exists()

@@ -1,0 +1,145 @@
+"""Batched training against per-client computation; sampler, determinism, frameworks."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from torch.func import functional_call, grad_and_value  # noqa: E402
+
+from simulators.neural.config import NEURAL_SCHEMA  # noqa: E402
+from simulators.neural.data import make_client_data  # noqa: E402
+from simulators.neural.evaluation import weight_distances  # noqa: E402
+from simulators.neural.experiment import run_point  # noqa: E402
+from simulators.neural.models import SSLNet  # noqa: E402
+from simulators.neural.training import (ClientSampler, FlatLayout, TrainConfig, _Step,  # noqa: E402
+                                        steps_per_round, train_dpsgd, train_fedavg)
+
+BASE = {k: v[1] for k, v in NEURAL_SCHEMA.items()}
+TINY = dict(n_clients=4, rounds=1, hidden=16, rep_dim=4)
+
+
+@pytest.mark.parametrize("method", ["mae", "mar", "simsiam", "spectral"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_batched_step_equals_per_client_steps(method, optimizer):
+    torch.manual_seed(0)
+    model = SSLNet(method, "mlp", (10,), rep_dim=4, hidden=16)
+    cfg = TrainConfig(optimizer=optimizer, lr=0.05)
+    gen = torch.Generator().manual_seed(1)
+    step = _Step(model, cfg, gen)
+    lay = step.layout
+    m = 3
+    flat = lay.flatten({k: v.detach()[None] for k, v in model.named_parameters()}).repeat(m, 1)
+    flat = flat + 0.01 * torch.randn(flat.shape, generator=gen)       # clients differ
+    x = torch.randn((m, 8, 10), generator=gen)
+    batch = step.inputs(x, flat, torch.full((m,), 0.05))
+    active = torch.tensor([True, False, True])
+    state = step.init_state(m)
+    new, _ = step(flat, state, batch, active)
+    one = grad_and_value(lambda p, b: functional_call(model, p, (b,)))
+    for i in range(m):
+        g, _ = one(lay.views(flat[i]), {k: v[i] for k, v in batch.items()})
+        gi = torch.cat([g[k].reshape(-1) for k in lay.names])
+        if not active[i]:
+            assert torch.equal(new[i], flat[i])
+        elif optimizer == "sgd":
+            ref = flat[i] - cfg.lr * (gi + cfg.weight_decay * flat[i])
+            torch.testing.assert_close(new[i], ref, rtol=1e-5, atol=1e-6)
+        else:     # first AdamW step: update = lr * g / (|g| + eps) after bias correction;
+            # compared where |g| is clear of round-off (g / |g| amplifies noise near g = 0)
+            ref = flat[i] * (1 - cfg.lr * cfg.weight_decay) - cfg.lr * gi / (gi.abs() + 1e-8)
+            big = gi.abs() > 1e-4
+            assert big.sum() > 0.5 * big.numel()
+            torch.testing.assert_close(new[i][big], ref[big], rtol=1e-4, atol=1e-5)
+            assert torch.all((new[i] - flat[i] * (1 - cfg.lr * cfg.weight_decay)).abs() <= cfg.lr * 1.0001)
+
+
+def test_flat_layout_round_trip():
+    model = SSLNet("simsiam", "cnn", (1, 8, 8), rep_dim=4, hidden=16)
+    named = {k: v.detach() for k, v in model.named_parameters()}
+    lay = FlatLayout(named)
+    flat = lay.flatten({k: v[None] for k, v in named.items()})
+    assert flat.shape == (1, sum(v.numel() for v in named.values()))
+    for k, v in lay.views(flat[0]).items():
+        assert torch.equal(v, named[k])
+
+
+def test_sampler_epochs_cover_each_client_once():
+    sizes = torch.tensor([64, 32, 0])
+    x = torch.arange(3 * 64, dtype=torch.float32).reshape(3, 64, 1)
+    sampler = ClientSampler(x, sizes, 16, torch.Generator().manual_seed(0))
+    seen = [[], []]
+    for _ in range(4):                                   # one epoch of client 0
+        b = sampler.batch(torch.tensor([0, 1]))
+        seen[0] += b[0, :, 0].tolist()
+        seen[1] += b[1, :, 0].tolist()
+    assert sorted(seen[0]) == list(range(64))
+    assert sorted(seen[1]) == sorted(list(range(64, 96)) * 2)       # two epochs of client 1
+    assert steps_per_round(sizes, TrainConfig(local_epochs=2, batch_size=16)).tolist() == [8, 4, 0]
+
+
+def test_fedavg_server_is_size_weighted_mean_and_handles_an_empty_client():
+    torch.manual_seed(0)
+    model = SSLNet("mae", "mlp", (6,), rep_dim=2, hidden=8)
+    x = torch.randn((3, 20, 6), generator=torch.Generator().manual_seed(0))
+    sizes = torch.tensor([20, 5, 0])
+    res = train_fedavg(model, x, sizes, TrainConfig(rounds=2, batch_size=4), torch.Generator().manual_seed(1))
+    lay = FlatLayout(res.params)
+    loc = lay.flatten(res.client_params)
+    w = torch.tensor([20.0, 5.0, 0.0]) / 25
+    torch.testing.assert_close(lay.flatten({k: v[None] for k, v in res.params.items()})[0], w @ loc)
+    assert np.isfinite(res.losses).all()
+
+
+def test_dpsgd_complete_uniform_mixing_gives_consensus():
+    torch.manual_seed(0)
+    model = SSLNet("spectral", "mlp", (6,), rep_dim=2, hidden=8)
+    x = torch.randn((4, 12, 6), generator=torch.Generator().manual_seed(0))
+    sizes = torch.tensor([12, 12, 8, 4])
+    W = np.full((4, 4), 0.25)
+    res = train_dpsgd(model, x, sizes, W, TrainConfig(rounds=2, batch_size=4), torch.Generator().manual_seed(2))
+    lay = FlatLayout(res.params)
+    loc = lay.flatten(res.client_params)                 # last round, before the final mixing
+    mean = lay.flatten({k: v[None] for k, v in res.params.items()})[0]
+    torch.testing.assert_close(loc.mean(0), mean)
+    d = weight_distances(res.client_params, res.params, sizes.numpy())
+    assert d["local_global"] > 0
+    same = {k: v[:1].expand_as(v) for k, v in res.client_params.items()}
+    assert weight_distances(same, {k: v[0] for k, v in same.items()}, sizes.numpy())["local_local"] == 0
+
+
+def test_run_point_is_deterministic_and_seed_dependent():
+    pt = dict(BASE, **TINY, method="simsiam")
+    a, b = run_point(pt), run_point(pt)
+    for k in ("accuracy", "final_loss", "dist_local_global"):
+        assert a[k] == b[k]
+    c = run_point(dict(pt, seed=1))
+    assert c["final_loss"] != a["final_loss"]
+
+
+@pytest.mark.parametrize("framework", ["centralised", "dpsgd"])
+def test_frameworks_run_and_report(framework):
+    out = run_point(dict(BASE, **TINY, framework=framework, connectivity=3.0, arch="cnn"))
+    assert 0 <= out["accuracy"] <= 1
+    if framework == "dpsgd":
+        assert out["avg_connectivity"] == pytest.approx(3.0, abs=0.5)
+    else:
+        assert np.isnan(out["dist_local_global"])
+
+
+def test_feature_skew_transforms_clients_differently():
+    data = make_client_data("synthetic", "feature-skew", 3, seed=0, n_train=60, n_test=20, d=4)
+    assert data.sizes.sum() == 60
+    idx0 = data.indices[0]
+    assert not np.allclose(data.client_x[0], data.x_train[idx0])
+    with pytest.raises(ValueError, match="dataset"):
+        make_client_data("cifar", "iid", 3)
+
+
+def test_linear_encoder_projector_reported():
+    out = run_point(dict(BASE, **{**TINY, "rep_dim": 2}, dataset="synthetic", arch="linear",
+                         method="spectral", d=6, n_components=3, n_train=60, n_test=30))
+    P = np.array(out["projector"]).reshape(6, 6)
+    np.testing.assert_allclose(P @ P, P, atol=1e-8)
+    assert np.trace(P) == pytest.approx(2)
