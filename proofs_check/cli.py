@@ -87,7 +87,7 @@ def _neural(args: argparse.Namespace) -> int:
 
     try:
         rows = run_sweep(args.config, args.out, jobs=args.jobs, progress=not args.quiet,
-                         fn=run_point, schema=NEURAL_SCHEMA)
+                         fn=run_point, schema=NEURAL_SCHEMA, packages=("theory", "simulators"))
     except ConfigError as exc:
         print(f"dssl neural: {exc}", file=sys.stderr)
         return 2

@@ -29,6 +29,7 @@ from .empirical import sign_evidence
 from .registry import REGISTRY, CheckContext, Evidence
 
 NONIID = {"split": "dirichlet-class", "alpha": 0.1}
+RUN_CODE = ("theory", "simulators")      # what a run depends on: the key of its cached result
 MIM, CL_NAMES = "mae", {"simsiam": "SimSiam", "spectral": "spectral CL", "mae": "MAE", "mar": "MAR"}
 
 PROFILES: dict[str, dict] = {
@@ -96,7 +97,7 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
 
     root = Path(ctx.work_dir) if ctx.work_dir else Path(tempfile.gettempdir()) / "dssl-neural-runs"
     rows, _ = run_points(points, root / "neural", fn=run_point, schema=NEURAL_SCHEMA,
-                         jobs=ctx.jobs, progress=False, desc="neural")
+                         jobs=ctx.jobs, progress=False, desc="neural", packages=RUN_CODE)
     return rows
 
 

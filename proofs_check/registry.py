@@ -133,23 +133,26 @@ class CheckContext:
 Check = Callable[[CheckContext], "Evidence | list[Evidence]"]
 
 
-_CODE_FINGERPRINT: str | None = None
+_CODE_FINGERPRINTS: dict = {}
 
 
-def code_fingerprint() -> str:
-    """SHA-256 of every ``.py`` file of ``theory``, ``simulators`` and ``proofs_check``."""
-    global _CODE_FINGERPRINT
-    if _CODE_FINGERPRINT is None:
+def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proofs_check")) -> str:
+    """SHA-256 of every ``.py`` file under ``packages`` (default: the whole toolkit).
+
+    A narrower set keys caches whose results depend only on those packages (the neural runs
+    depend on ``theory`` and ``simulators`` alone, so a change in ``proofs_check`` keeps them).
+    """
+    if packages not in _CODE_FINGERPRINTS:
         from pathlib import Path
 
         root = Path(__file__).resolve().parent.parent
         h = hashlib.sha256()
-        for pkg in ("theory", "simulators", "proofs_check"):
+        for pkg in packages:
             for path in sorted((root / pkg).rglob("*.py")):
                 h.update(path.relative_to(root).as_posix().encode())
                 h.update(path.read_bytes())
-        _CODE_FINGERPRINT = h.hexdigest()
-    return _CODE_FINGERPRINT
+        _CODE_FINGERPRINTS[packages] = h.hexdigest()
+    return _CODE_FINGERPRINTS[packages]
 
 
 @dataclass

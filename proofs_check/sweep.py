@@ -176,8 +176,12 @@ def expand(config: dict, schema: dict = SCHEMA) -> list[dict]:
     return points
 
 
-def point_key(point: dict) -> str:
-    return hashlib.sha256((json.dumps(point, sort_keys=True) + code_fingerprint()).encode()).hexdigest()[:20]
+ALL_CODE = ("theory", "simulators", "proofs_check")
+
+
+def point_key(point: dict, packages: tuple[str, ...] = ALL_CODE) -> str:
+    """Cache key of a point: its full configuration and the code of ``packages``."""
+    return hashlib.sha256((json.dumps(point, sort_keys=True) + code_fingerprint(packages)).encode()).hexdigest()[:20]
 
 
 # ------------------------------------------------------------- one point
@@ -215,15 +219,16 @@ def evaluate_point(point: dict) -> dict:
     return out
 
 
-def _run_one(point: dict, out: Path, fn: Callable) -> dict:
+def _run_one(point: dict, out: Path, fn: Callable, packages: tuple[str, ...] = ALL_CODE) -> dict:
     row = {**point, **fn(point)}
-    write_atomic(out / "points" / f"{point_key(point)}.json", dumps(row))
+    write_atomic(out / "points" / f"{point_key(point, packages)}.json", dumps(row))
     return row
 
 
 def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
               scheduler: str | None = None, progress: bool = True,
-              fn: Callable[[dict], dict] = evaluate_point, schema: dict = SCHEMA) -> list[dict]:
+              fn: Callable[[dict], dict] = evaluate_point, schema: dict = SCHEMA,
+              packages: tuple[str, ...] = ALL_CODE) -> list[dict]:
     """Run (or resume) a sweep; returns all rows, in point order.
 
     ``fn(point) -> dict`` evaluates one point of ``schema`` (the Gaussian-mixture
@@ -237,16 +242,18 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
     out = Path(out)
     start = time.perf_counter()
     ordered, computed = run_points(points, out, fn=fn, schema=schema, jobs=jobs, backend=backend,
-                                   scheduler=scheduler, progress=progress, desc=cfg["sweep"]["name"])
+                                   scheduler=scheduler, progress=progress, desc=cfg["sweep"]["name"],
+                                   packages=packages)
     _write_results(out, cfg, ordered, schema, computed=computed, seconds=time.perf_counter() - start)
     return ordered
 
 
 def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict] = evaluate_point,
                schema: dict = SCHEMA, jobs: int = 1, backend: str = "loky",
-               scheduler: str | None = None, progress: bool = True, desc: str = "points"
-               ) -> tuple[list[dict], int]:
-    """Evaluate full ``points`` (every key of ``schema``), reusing ``OUT/points/<key>.json``.
+               scheduler: str | None = None, progress: bool = True, desc: str = "points",
+               packages: tuple[str, ...] = ALL_CODE) -> tuple[list[dict], int]:
+    """Evaluate full ``points`` (every key of ``schema``), reusing ``OUT/points/<key>.json``
+    (``key`` covers the point and the code of ``packages``, the packages ``fn`` depends on).
 
     Returns the rows in point order and the number computed now. Used by :func:`run_sweep` and
     by checks that need cached experiment points (the empirical claims).
@@ -262,9 +269,9 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
     rows: dict[str, dict] = {}
     todo = []
     for pt in points:
-        f = out / "points" / f"{point_key(pt)}.json"
+        f = out / "points" / f"{point_key(pt, packages)}.json"
         if f.exists():
-            rows[point_key(pt)] = json.loads(f.read_text())
+            rows[point_key(pt, packages)] = json.loads(f.read_text())
         else:
             todo.append(pt)
     bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=desc,
@@ -277,25 +284,25 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
             try:
                 with joblib.parallel_backend("dask"):
                     results = joblib.Parallel(return_as="generator_unordered")(
-                        joblib.delayed(_run_one)(pt, out, fn) for pt in todo)
+                        joblib.delayed(_run_one)(pt, out, fn, packages) for pt in todo)
                     for row in results:
-                        rows[point_key({k: row[k] for k in schema})] = row
+                        rows[point_key({k: row[k] for k in schema}, packages)] = row
                         bar.update(1)
             finally:
                 if client is not None:
                     client.close()
         elif jobs == 1:
             for pt in todo:
-                rows[point_key(pt)] = _run_one(pt, out, fn)
+                rows[point_key(pt, packages)] = _run_one(pt, out, fn, packages)
                 bar.update(1)
         else:
             results = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
-                joblib.delayed(_run_one)(pt, out, fn) for pt in todo)
+                joblib.delayed(_run_one)(pt, out, fn, packages) for pt in todo)
             for row in results:
-                rows[point_key({k: row[k] for k in schema})] = row
+                rows[point_key({k: row[k] for k in schema}, packages)] = row
                 bar.update(1)
     bar.close()
-    return [rows[point_key(pt)] for pt in points], len(todo)
+    return [rows[point_key(pt, packages)] for pt in points], len(todo)
 
 
 def _write_results(out: Path, cfg: dict, rows: list[dict], schema: dict, *, computed: int,
