@@ -97,6 +97,24 @@ def _neural(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(args: argparse.Namespace) -> int:
+    from .gallery import make_figures
+
+    if args.jobs < 1:
+        print(f"dssl figures: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    _load_checks()
+    try:
+        paths = make_figures(args.out, profile=args.profile, report=args.report, seed=args.seed,
+                             jobs=args.jobs, only=args.only, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"dssl figures: {exc}", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(f"wrote {p} and {p.with_suffix('.pdf')}")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     _load_checks()
     for c in REGISTRY:
@@ -147,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     nn.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
     nn.add_argument("--quiet", action="store_true", help="no progress bar")
     nn.set_defaults(func=_neural)
+    fg = sub.add_parser("figures", help="draw the paper-quality figures (PDF and PNG) from the "
+                        "verification report, computing only the claims missing from its cache")
+    fg.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures)")
+    fg.add_argument("--profile", choices=PROFILES, default="quick", help="profile of the claims (default quick)")
+    fg.add_argument("--report", type=Path, default=None,
+                    help="report folder whose cache is reused (default: reports/latest for quick, "
+                         "reports/<profile> otherwise)")
+    fg.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    fg.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    fg.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    fg.add_argument("--quiet", action="store_true", help="no progress bar")
+    fg.set_defaults(func=_figures)
     ls = sub.add_parser("list", help="list registered claims")
     ls.set_defaults(func=_list)
     return p

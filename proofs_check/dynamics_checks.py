@@ -42,7 +42,9 @@ def _weights(G, rule, rng):
     return topology.mixing_matrix(G, rule, sizes=sizes)
 
 
-def _tightness_evidence(label: str, pairs: list, params: dict) -> Evidence:
+def _tightness_evidence(label: str, pairs: list, params: dict, cases: dict | None = None) -> Evidence:
+    """Bound-against-observed evidence; ``numbers`` keep every case (``observed``, ``bound`` and
+    the per-case ``cases`` columns, e.g. ``t`` and ``rho``) for the tightness figures."""
     obs = np.array([o for o, _ in pairs])
     bnd = np.array([b for _, b in pairs])
     viol = obs > bnd * (1 + 1e-9) + 1e-12          # 1e-12: eigenvector round-off
@@ -56,7 +58,9 @@ def _tightness_evidence(label: str, pairs: list, params: dict) -> Evidence:
         passed=not viol.any(), numbers={"cases": len(pairs), "violations": int(viol.sum()),
                                         "tightness_min": float(ratio.min()),
                                         "tightness_median": float(np.median(ratio)),
-                                        "tightness_max": float(ratio.max())},
+                                        "tightness_max": float(ratio.max()),
+                                        "observed": obs.tolist(), "bound": bnd.tolist(),
+                                        **({"cases": cases} if cases else {})},
         params=params, counterexample=None if not viol.any() else
         {"case": worst, "observed": float(obs[worst]), "bound": float(bnd[worst]), **params})
 
@@ -150,8 +154,8 @@ def _client_targets(ctx: CheckContext, n: int, d: int = 30, samples: int = 200):
 
 def check_decl_rv(ctx: CheckContext, bound_fn=bounds.decl_rv_bound) -> list[Evidence]:
     rng = ctx.rng(622)
-    pairs = []
-    for _name, G in _graphs(ctx):
+    pairs, cases = [], {"graph": [], "rule": [], "t": [], "rho": []}
+    for name, G in _graphs(ctx):
         n = G.number_of_nodes()
         X = _client_targets(ctx, n)
         for rule in ("metropolis", "uniform"):
@@ -159,9 +163,17 @@ def check_decl_rv(ctx: CheckContext, bound_fn=bounds.decl_rv_bound) -> list[Evid
             for t in (1, 5, 20, 60):
                 res = bound_fn(X, W, t, 6)
                 pairs.append((res["observed"], res["bound"]))
+                for k, v in (("graph", name), ("rule", rule), ("t", t), ("rho", bounds_slem(W))):
+                    cases[k].append(v)
     return [_tightness_evidence("t-round DecL: max_(i,k) |r_k^(i,t) - r_k^inf| <= 2 sqrt(c N) "
                                 "sqrt(pi_max/pi_min) rho^t H / gap", pairs,
-                                {"c": 6, "t": [1, 5, 20, 60], "targets": "CL, 200 samples per client, d = 30"})]
+                                {"c": 6, "t": [1, 5, 20, 60], "targets": "CL, 200 samples per client, d = 30"},
+                                cases)]
+
+
+def bounds_slem(W) -> float:
+    """SLEM of ``W``: the rho of the bounds (non-symmetric W: the reversible similarity transform)."""
+    return float(topology.slem(W))
 
 
 # ------------------------------------------------------------------- DGD

@@ -329,7 +329,8 @@ def _connectivity_table(ctx_profile: str, ctx_seed: int, setting: PaperSetting, 
         for conn in targets:
             G = topology.paper_graph(n, conn, kind, int(rng.integers(2**31)))
             W = topology.mixing_matrix(G, "uniform")
-            row = {"abar": topology.average_connectivity(G), "draw": t}
+            row = {"abar": topology.average_connectivity(G), "draw": t,
+                   "inv_mean": float(np.mean(1.0 / topology.connectivities(G)))}
             for obj in OBJECTIVES:
                 row[obj] = float(rv_of(st, stacks[obj], obj, _framework_for(obj, "decl_average"), W)["s"][0])
                 row[obj + ":fl"] = fl[obj]
@@ -343,6 +344,11 @@ def check_cor45(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evid
         st, d, rows = _connectivity_table(ctx.profile, ctx.seed, setting, kind)
         abar = np.array([r["abar"] for r in rows])
         levels = np.array(sorted({round(a, 6) for a in abar}))
+        # the paper's factor 1/(1 - 1/|A_bar|) and the alternative with the harmonic mean,
+        # 1/(1 - (1/N) sum_i 1/|A_i|), per level (for the connectivity figure)
+        inv = np.array([r["inv_mean"] for r in rows])
+        factors = {"paper_factor": [float(1 / (1 - 1 / a)) for a in levels],
+                   "harmonic_factor": [float(np.mean(1 / (1 - inv[np.isclose(abar, a)]))) for a in levels]}
         for obj in OBJECTIVES:
             s = np.array([r[obj] for r in rows])
             means = np.array([s[np.isclose(abar, a)].mean() for a in levels])
@@ -359,7 +365,8 @@ def check_cor45(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evid
             out.append(Evidence(
                 "numerical", f"{kind} graphs, {obj}: DecL sensitivity vs |A_bar| "
                 f"({', '.join(f'{a:.2f}' for a in levels)}) = {', '.join(f'{m:.3g}' for m in means)}: {how}",
-                passed=passed, numbers={"abar": levels.tolist(), "mean_sensitivity": means.tolist()},
+                passed=passed, numbers={"abar": levels.tolist(), "mean_sensitivity": means.tolist(),
+                                        **factors},
                 params={"kind": kind, "objective": obj, "d": d, "n_clients": st.n_clients,
                         "setting": st.as_dict()},
                 series={"x": levels.tolist(), "y": {obj: means.tolist()}, "xlabel": "|A_bar|",

@@ -18,3 +18,16 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("DSSL_HYPOTHESIS_PROFILE", "deterministic"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def smoke_report(tmp_path_factory):
+    """``dssl check --profile smoke`` once per session; returns the report folder."""
+    from proofs_check.cli import main
+
+    out = tmp_path_factory.mktemp("smoke-report")
+    assert main(["check", "--out", str(out), "--quiet", "--profile", "smoke"]) == 0
+    return out

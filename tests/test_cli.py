@@ -11,11 +11,10 @@ def test_check_only_runs_selected_claims(tmp_path, capsys):
     assert (tmp_path / "cache" / "ext.model.structured-moments.json").exists()
 
 
-def test_full_quick_report_lists_every_paper_claim(tmp_path, capsys):
+def test_full_smoke_report_lists_every_paper_claim(smoke_report, tmp_path, capsys):
     from proofs_check.paper_claims import PAPER_CLAIMS
 
-    assert main(["check", "--out", str(tmp_path), "--quiet", "--profile", "smoke"]) == 0
-    data = json.loads((tmp_path / "report.json").read_text())
+    data = json.loads((smoke_report / "report.json").read_text())
     assert {"version", "profile", "seed", "environment", "claims"} <= set(data)
     ids = [c["id"] for c in data["claims"]]
     assert all(cid in ids for cid, _, _ in PAPER_CLAIMS)
@@ -24,15 +23,15 @@ def test_full_quick_report_lists_every_paper_claim(tmp_path, capsys):
         assert c["verdict"] in ("holds", "fails", "inconclusive")
         assert {"id", "source", "statement", "holds_if", "evidence", "counterexample", "seconds"} <= set(c)
         assert all({"kind", "summary", "data"} <= set(e) for e in c["evidence"])
-    md = (tmp_path / "report.md").read_text()
+    md = (smoke_report / "report.md").read_text()
     assert "| claim | statement | verdict |" in md
-    assert (tmp_path / "figures" / "paper.thm4.2.fl.png").exists()
+    assert (smoke_report / "figures" / "paper.thm4.2.fl.png").exists()
     # same seed, same report apart from timings (a fresh run, not the cache)
     other = tmp_path / "again"
     assert main(["check", "--out", str(other), "--quiet", "--profile", "smoke", "--only",
                  "paper.eq17.mim-matrix", "paper.concentration"]) == 0
     for cid in ("paper.eq17.mim-matrix", "paper.concentration"):
-        a = json.loads((tmp_path / "cache" / f"{cid}.json").read_text())
+        a = json.loads((smoke_report / "cache" / f"{cid}.json").read_text())
         b = json.loads((other / "cache" / f"{cid}.json").read_text())
         a.pop("seconds"); b.pop("seconds")
         assert a == b

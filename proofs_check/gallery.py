@@ -1,0 +1,333 @@
+"""Paper-quality figures from the verification report (``dssl figures``).
+
+Every figure is drawn from the evidence of the claims it needs; those claims are taken from the
+report's cache (``REPORT/cache``, the folder ``dssl check`` writes) and only the ones missing or
+stale are recomputed. One shared style (:data:`STYLE`): the Okabe-Ito colour-blind-safe palette,
+8-pt text, labelled axes with their quantities, legends, widths of one column (3.4 in) or two
+columns (7.0 in) of a two-column paper. Each figure is written as PDF and PNG, atomically.
+
+Figures (file stem: content)
+1. ``sensitivity-vs-d``      sensitivity against d (log-log) for MIM and CL, DecL and FL, with
+                             fitted slopes and the paper's predicted slopes -4/5 and -3/5
+2. ``bounds-vs-actual``      the widths of the paper's bounds (Thms 4.2, 4.3) against the
+                             actual sensitivities, DecL and FL
+3. ``connectivity``          DecL sensitivity against |A_bar| on general and uniform graphs, with
+                             the paper's 1/(1 - 1/|A_bar|) shape and the harmonic-mean alternative
+4. ``spectral-gap``          t-round DecL deviation against gossip rounds and spectral gap, with
+                             the spectral-gap bound
+5. ``tightness``             observed / bound for every bound across the configurations tried
+6. ``gap-vs-alpha``          exact robustness gaps against Dirichlet alpha (Gaussian mixtures)
+7. ``neural``                IID -> non-IID accuracy drops (Table 1 analogue), accuracy against
+                             |A_bar| (Fig. 2a analogue), MAR - MAE against alpha (Fig. 2b analogue)
+8. ``fmmc``                  spectral gaps of fastest-mixing and Metropolis weights by graph family
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .figures import PALETTE, _save  # noqa: E402
+from .registry import REGISTRY, CheckContext, ClaimResult  # noqa: E402
+
+ONE_COLUMN, TWO_COLUMNS = 3.4, 7.0
+STYLE = {
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6.5,
+    "xtick.labelsize": 7, "ytick.labelsize": 7, "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+    "lines.markersize": 3.5, "lines.linewidth": 1.2, "savefig.dpi": 200, "pdf.fonttype": 42,
+}
+MIM_OBJECTIVES = ("mim-eq17", "mim-surrogate", "mim-reconstruction")
+CL_OBJECTIVES = ("cl-similar", "cl-dissimilar")
+FLOOR = 1e-15       # values at or below it are drawn at the floor and labelled round-off
+MARKERS = {"mim-eq17": "s", "mim-surrogate": "D", "mim-reconstruction": "o", "cl-similar": "^",
+           "cl-dissimilar": "v", "spectral": "P"}
+
+
+def _colour(name: str) -> str:
+    order = [*MIM_OBJECTIVES, *CL_OBJECTIVES, "spectral"]
+    return PALETTE[order.index(name) % len(PALETTE)] if name in order else PALETTE[-1]
+
+
+def _fit_label(d, s) -> str:
+    from .rates import fit_rate
+
+    try:
+        return f"slope {fit_rate(np.asarray(d, float), np.asarray(s, float), tail=0.5).exponent:+.2f}"
+    except ValueError:
+        return "slope n/a (0)"
+
+
+# ------------------------------------------------------------------ figures
+def fig_sensitivity_vs_d(res: dict[str, ClaimResult]):
+    ev = [e for e in res["paper.thm4.4.mim-more-robust"].evidence
+          if e.series and e.summary.startswith("population")]
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), sharey=True)
+    for ax, fw, title in zip(axes, ("decl_average", "fl"), ("DecL (final average)", "FL")):
+        seen = {}
+        for e in ev:
+            if e.params.get("framework") != fw:
+                continue
+            for label, y in e.series["y"].items():
+                seen.setdefault(label.removeprefix("s "), (e.series["x"], y))
+        d0 = None
+        for obj, (d, s) in seen.items():
+            d, s = np.asarray(d, float), np.asarray(s, float)
+            zero = bool(np.all(np.abs(s) <= FLOOR))
+            label = f"{obj} ({'0 to round-off' if zero else _fit_label(d, s)})"
+            ax.loglog(d, np.maximum(s, FLOOR), marker=MARKERS.get(obj, "o"), color=_colour(obj), label=label)
+            d0 = d
+        if d0 is not None:
+            for g, name, ls in ((-4 / 5, "paper MIM slope -4/5", "--"), (-3 / 5, "paper CL slope -3/5", ":")):
+                ax.loglog(d0, 0.5 * (d0 / d0[0]) ** g, ls, color="0.4", lw=0.9, label=name)
+        ax.set(title=title, xlabel="dimension d")
+        ax.legend(loc="lower left")
+    axes[0].set_ylabel("sensitivity s (population)")
+    return fig
+
+
+def fig_bounds_vs_actual(res):
+    ev = res["paper.thm4.4.mim-more-robust"].evidence
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), sharey=True)
+    for ax, fw, title in zip(axes, ("decl_average", "fl"), ("DecL", "FL")):
+        done = set()
+        for e in ev:
+            if e.params.get("framework") != fw or not e.series:
+                continue
+            bound = e.params.get("case") == "condition"
+            if not bound and not e.summary.startswith("population"):
+                continue
+            for label, y in e.series["y"].items():
+                name = label.removeprefix("s ")
+                if name in done:
+                    continue
+                done.add(name)
+                d, s = np.asarray(e.series["x"], float), np.asarray(y, float)
+                if bound:
+                    ax.loglog(d, s, "--", color="0.15" if "MIM" in name else "0.55",
+                              label=f"paper's width, {name.replace(' bound', '')}")
+                elif name in ("mim-eq17", "mim-reconstruction", "cl-similar", "cl-dissimilar") and (s > 0).any():
+                    ax.loglog(d[s > 0], s[s > 0], marker=MARKERS[name], color=_colour(name),
+                              label=f"actual s, {name}")
+        ax.set(title=title, xlabel="dimension d")
+        ax.legend(loc="lower left")
+    axes[0].set_ylabel("sensitivity / bound width")
+    return fig
+
+
+def fig_connectivity(res):
+    ev = [e for e in res["paper.cor4.5.connectivity"].evidence if "kind" in e.params]
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), sharey=True)
+    for ax, kind in zip(axes, ("general", "uniform")):
+        curves = [e for e in ev if e.params["kind"] == kind]
+        for e in curves:
+            a = np.asarray(e.numbers["abar"])
+            s = np.asarray(e.numbers["mean_sensitivity"])
+            if s[-1] > 0:
+                ax.plot(a, s / s[-1], marker=MARKERS.get(e.params["objective"], "o"),
+                        color=_colour(e.params["objective"]), label=e.params["objective"])
+        if curves:
+            a = np.asarray(curves[0].numbers["abar"])
+            for key, ls, name in (("paper_factor", "--", "paper: 1/(1 - 1/|A_bar|)"),
+                                  ("harmonic_factor", ":", "harmonic: 1/(1 - mean 1/|A_i|)")):
+                f = np.asarray(curves[0].numbers[key])
+                ax.plot(a, f / f[-1], ls, color="0.3", label=name)
+        ax.set(title=f"{kind} graphs (N = 8)", xlabel="average connectivity |A_bar|")
+        ax.legend(fontsize=5.5)
+    axes[0].set_ylabel("DecL sensitivity / value at largest |A_bar|")
+    return fig
+
+
+def fig_spectral_gap(res):
+    e = res["ext.bounds.decl-rv"].evidence[0]
+    c = e.numbers["cases"]
+    obs, bnd = np.asarray(e.numbers["observed"]), np.asarray(e.numbers["bound"])
+    t, rho = np.asarray(c["t"]), np.asarray(c["rho"])
+    graphs = np.asarray(c["graph"])
+    rules = np.asarray(c["rule"])
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6))
+    ax = axes[0]
+    picks = [g for g in dict.fromkeys(graphs)][:4]
+    for k, g in enumerate(picks):
+        m = (graphs == g) & (rules == "metropolis")
+        ax.semilogy(t[m], np.maximum(obs[m], 1e-17), "o-", color=PALETTE[k], label=f"{g} (observed)")
+        ax.semilogy(t[m], bnd[m], "--", color=PALETTE[k], lw=0.9, label=f"{g} (bound)")
+    ax.set(xlabel="gossip rounds t", ylabel="max |r_k(i, t) - r_k(FL)|", title="Metropolis weights")
+    ax.legend(fontsize=5)
+    ax = axes[1]
+    for k, tt in enumerate(sorted(set(t.tolist()))):
+        m = t == tt
+        ax.semilogy(1 - rho[m], np.maximum(obs[m], 1e-17), MARKERS["cl-similar"], color=PALETTE[k],
+                    label=f"t = {tt}")
+    ax.set(xlabel="spectral gap 1 - rho", ylabel="observed deviation", title="all graphs and rules")
+    ax.legend()
+    return fig
+
+
+TIGHTNESS_CLAIMS = {"ext.bounds.consensus-contraction": "consensus",
+                    "ext.bounds.davis-kahan": "Davis-Kahan", "ext.bounds.rv-perturbation": "RV",
+                    "ext.bounds.decl-rv": "t-round DecL", "ext.bounds.dgd-consensus": "DGD"}
+
+
+def fig_tightness(res):
+    fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4))
+    labels, data = [], []
+    for cid, name in TIGHTNESS_CLAIMS.items():
+        for e in res[cid].evidence:
+            if "observed" in e.numbers:
+                o, b = np.asarray(e.numbers["observed"]), np.asarray(e.numbers["bound"])
+                keep = (b > 1e-12) & (o > 0)
+                if keep.any():
+                    labels.append(name)
+                    data.append(o[keep] / b[keep])
+                break
+    ax.boxplot(data, tick_labels=labels, showfliers=True, flierprops={"markersize": 2})
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="0.3", ls="--", lw=0.8)
+    ax.set(ylabel="observed / bound", title="tightness of the toolkit's bounds")
+    ax.tick_params(axis="x", labelrotation=20)
+    return fig
+
+
+def fig_gap_vs_alpha(res):
+    ev = [e for e in res["ext.gmm.gap-vs-alpha"].evidence if e.series]
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), sharey=True)
+    for ax, fw in zip(axes, ("local", "decl")):
+        for e in ev:
+            if e.params.get("framework") != fw:
+                continue
+            obj = e.params["objective"]
+            a, g = np.asarray(e.series["x"], float), np.asarray(next(iter(e.series["y"].values())), float)
+            if (g > 0).any():
+                ax.loglog(a[g > 0], g[g > 0], marker=MARKERS.get(obj, "o"), color=_colour(obj), label=obj)
+        ax.set(title=f"{fw} (exact moments)", xlabel="Dirichlet alpha")
+        ax.legend()
+    axes[0].set_ylabel("distance to the IID representation")
+    return fig
+
+
+def fig_neural(res):
+    fig, axes = plt.subplots(1, 3, figsize=(TWO_COLUMNS, 2.5))
+    # (a) Table 1 analogue
+    ax = axes[0]
+    t1 = [e for e in res["paper.table1.mim-drop-smaller"].evidence if "acc_iid" in e.numbers]
+    bars, xt = [], []
+    for e in t1:
+        cell = f"{e.params['dataset']}/{e.params['arch']}"
+        for m in e.numbers["acc_iid"]:
+            drops = 100 * (np.asarray(e.numbers["acc_iid"][m]) - np.asarray(e.numbers["acc_noniid"][m]))
+            key = (cell, m)
+            if key in xt:
+                continue
+            xt.append(key)
+            bars.append(drops)
+    if bars:
+        from .empirical import t_interval
+
+        ci = [t_interval(b) for b in bars]
+        x = np.arange(len(bars))
+        ax.bar(x, [c[0] for c in ci], yerr=[[c[0] - c[1] for c in ci], [c[2] - c[0] for c in ci]],
+               color=[PALETTE[0] if m in ("mae", "mar") else PALETTE[1] for _, m in xt], capsize=2)
+        ax.set_xticks(x, [f"{c}\n{m}" for c, m in xt], fontsize=5, rotation=90)
+        ax.axhline(0, color="0.3", lw=0.6)
+    ax.set(ylabel="accuracy drop IID -> non-IID (pp)", title="Table 1 analogue (FedAvg)")
+    # (b) Fig. 2a analogue
+    ax = axes[1]
+    e = res["paper.fig2a.connectivity-accuracy"].evidence[0]
+    if "accuracy_seeds" in e.numbers:
+        from .empirical import t_interval
+
+        a = np.asarray(e.numbers["connectivity_realised"])
+        ci = [t_interval(100 * np.asarray(v)) for v in e.numbers["accuracy_seeds"]]
+        ax.errorbar(a, [c[0] for c in ci], yerr=[[c[0] - c[1] for c in ci], [c[2] - c[0] for c in ci]],
+                    marker="o", color=PALETTE[0], capsize=2, label="DecL (D-PSGD)")
+        fl = t_interval(100 * np.asarray(e.numbers["fl"]))
+        ax.axhspan(fl[1], fl[2], color=PALETTE[1], alpha=0.2, lw=0)
+        ax.axhline(fl[0], color=PALETTE[1], label="FL (FedAvg), 95% CI")
+        ax.legend()
+    ax.set(xlabel="average connectivity |A_bar|", ylabel="linear-probe accuracy (%)",
+           title="Fig. 2a analogue (MAE)")
+    # (c) Fig. 2b analogue
+    ax = axes[2]
+    for k, fw in enumerate(("fedavg", "dpsgd")):
+        ev = [e for e in res["paper.fig2b.mar-beats-mim"].evidence if e.params.get("framework") == fw
+              and "mean" in e.numbers]
+        if ev:
+            al = np.array([e.params["alpha"] for e in ev])
+            mean = 100 * np.array([e.numbers["mean"] for e in ev])
+            lo = 100 * np.array([e.numbers["ci_low"] for e in ev])
+            hi = 100 * np.array([e.numbers["ci_high"] for e in ev])
+            ax.errorbar(al * (1 + 0.06 * k), mean, yerr=[mean - lo, hi - mean], marker="o",
+                        color=PALETTE[k], capsize=2, label={"fedavg": "FL", "dpsgd": "DecL"}[fw])
+    ax.set_xscale("log")
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.set(xlabel="Dirichlet alpha", ylabel="acc(MAR) - acc(MAE) (pp)", title="Fig. 2b analogue")
+    ax.legend()
+    return fig
+
+
+def fig_fmmc(res):
+    ev = res["ext.topology.fmmc-fastest"].evidence
+    names = [f"{e.params.get('kind', '?')} N={e.params.get('n', '?')}" for e in ev]
+    fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4))
+    x = np.arange(len(ev))
+    for k, (key, label) in enumerate((("slem_fmmc", "fastest mixing (SDP)"),
+                                      ("slem_metropolis", "Metropolis"), ("slem_max_degree", "max-degree"))):
+        ax.bar(x + (k - 1) * 0.27, [1 - e.numbers[key] for e in ev], width=0.27, color=PALETTE[k], label=label)
+    ax.set_xticks(x, names, rotation=60, fontsize=5.5, ha="right")
+    ax.set(ylabel="spectral gap 1 - rho", title="fastest-mixing vs Metropolis weights")
+    ax.legend()
+    return fig
+
+
+FIGURES: dict[str, tuple[Callable, tuple[str, ...]]] = {
+    "sensitivity-vs-d": (fig_sensitivity_vs_d, ("paper.thm4.4.mim-more-robust",)),
+    "bounds-vs-actual": (fig_bounds_vs_actual, ("paper.thm4.4.mim-more-robust",)),
+    "connectivity": (fig_connectivity, ("paper.cor4.5.connectivity",)),
+    "spectral-gap": (fig_spectral_gap, ("ext.bounds.decl-rv",)),
+    "tightness": (fig_tightness, tuple(TIGHTNESS_CLAIMS)),
+    "gap-vs-alpha": (fig_gap_vs_alpha, ("ext.gmm.gap-vs-alpha",)),
+    "neural": (fig_neural, ("paper.table1.mim-drop-smaller", "paper.fig2a.connectivity-accuracy",
+                            "paper.fig2b.mar-beats-mim")),
+    "fmmc": (fig_fmmc, ("ext.topology.fmmc-fastest",)),
+}
+
+
+def make_figures(out: str | Path = "figures", *, profile: str = "quick", report: str | Path | None = None,
+                 seed: int = 0, jobs: int = 1, only: list[str] | None = None,
+                 progress: bool = True) -> list[Path]:
+    """Draw the figures ``only`` (default: all of :data:`FIGURES`) into ``out`` as PNG and PDF.
+
+    The claims they need come from ``report`` (default ``reports/latest`` for the quick profile,
+    ``reports/<profile>`` otherwise): cached results are reused, missing ones computed and cached.
+    Returns the PNG paths.
+    """
+    from .report import run_claims
+
+    names = list(FIGURES) if not only else list(only)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; known: {list(FIGURES)}")
+    report = Path(report) if report else Path("reports") / ("latest" if profile == "quick" else profile)
+    needed = list(dict.fromkeys(cid for n in names for cid in FIGURES[n][1]))
+    claims = [REGISTRY.get(cid) for cid in needed]
+    results = run_claims(claims, CheckContext(profile=profile, seed=seed), report, progress=progress, jobs=jobs)
+    by_id = {r.id: r for r in results}
+    out = Path(out)
+    written = []
+    for name in names:
+        fn = FIGURES[name][0]
+        with plt.rc_context(STYLE):
+            fig = fn(by_id)
+            fig.tight_layout()
+            _save(fig, out / f"{name}.png")
+            _save(fig, out / f"{name}.pdf")
+            plt.close(fig)
+        written.append(out / f"{name}.png")
+    return written
