@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import platform
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -212,9 +213,56 @@ def verdict_table(report: dict, *, width: int = 150) -> str:
     return "\n".join(lines)
 
 
+README_START = "<!-- verification-table:start (generated: python -m proofs_check.report --readme) -->"
+README_END = "<!-- verification-table:end -->"
+
+
+def table_from_markdown(md: str) -> str:
+    """The README's verdict table (ID, verdict, deciding evidence) from a ``report.md`` text:
+    its summary table with the statement column dropped."""
+    lines = ["| claim | verdict | deciding evidence |", "|---|---|---|"]
+    rows = [ln for ln in md.splitlines() if ln.startswith("| [`")]
+    if not rows:
+        raise ValueError("no claim rows found: is this a report.md written by dssl check?")
+    for ln in rows:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", ln)[1:-1]]
+        cid = re.match(r"\[(`[^`]+`)\]", cells[0]).group(1)
+        lines.append(f"| {cid} | {cells[-2]} | {cells[-1]} |")
+    return "\n".join(lines)
+
+
+def publish(report_dir: str | Path, readme: str | Path = "README.md",
+            dest: str | Path = "figures/report.md") -> bool:
+    """Copy ``report_dir/report.md`` to ``dest`` (without its per-claim image links, which point
+    into the report folder) and rewrite the README's verdict table from it; True if changed."""
+    md = (Path(report_dir) / "report.md").read_text()
+    md = "\n".join(ln for ln in md.splitlines() if not ln.startswith("![")) + "\n"
+    write_atomic(Path(dest), md)
+    return update_readme(readme, dest)
+
+
+def update_readme(readme: str | Path = "README.md", report_md: str | Path = "figures/report.md") -> bool:
+    """Rewrite the block between the README's table markers from ``report_md``."""
+    readme = Path(readme)
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no verification-table markers")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    new = f"{head}{README_START}\n{table_from_markdown(Path(report_md).read_text())}\n{README_END}{tail}"
+    if new != text:
+        write_atomic(readme, new)
+    return new != text
+
+
 if __name__ == "__main__":
     import sys
 
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m proofs_check.report REPORT.json")
-    print(verdict_table(json.loads(Path(sys.argv[1]).read_text())))
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--readme":
+        changed = publish(args[1])
+        print(f"wrote figures/report.md; README table {'updated' if changed else 'unchanged'}")
+    elif len(args) == 1:
+        print(verdict_table(json.loads(Path(args[0]).read_text())))
+    else:
+        sys.exit("usage: python -m proofs_check.report REPORT.json | --readme REPORT_DIR")
