@@ -65,59 +65,77 @@ def _fit_label(d, s) -> str:
 
 
 # ------------------------------------------------------------------ figures
+def _thm44_series(res, framework: str, route: str) -> dict:
+    """``{objective: (d, s)}`` of the Thm 4.4 evidence for ``framework`` and ``route``
+    (``"population"`` or ``"finite"``), plus the paper's bound widths under ``"bound"``."""
+    out = {}
+    for e in res["paper.thm4.4.mim-more-robust"].evidence:
+        if e.params.get("framework") != framework or not e.series:
+            continue
+        is_bound = e.params.get("case") == "condition"
+        if route == "bound" and not is_bound:
+            continue
+        if route != "bound" and (is_bound or not e.summary.startswith(route)):
+            continue
+        for label, y in e.series["y"].items():
+            out.setdefault(label.removeprefix("s "), (np.asarray(e.series["x"], float), np.asarray(y, float)))
+    return out
+
+
+def _below_legend(fig, axes, ncol: int = 4) -> None:
+    handles, labels = {}, {}
+    for ax in np.ravel(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, fontsize=6)
+
+
 def fig_sensitivity_vs_d(res: dict[str, ClaimResult]):
-    ev = [e for e in res["paper.thm4.4.mim-more-robust"].evidence
-          if e.series and e.summary.startswith("population")]
-    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), sharey=True)
-    for ax, fw, title in zip(axes, ("decl_average", "fl"), ("DecL (final average)", "FL")):
-        seen = {}
-        for e in ev:
-            if e.params.get("framework") != fw:
-                continue
-            for label, y in e.series["y"].items():
-                seen.setdefault(label.removeprefix("s "), (e.series["x"], y))
-        d0 = None
-        for obj, (d, s) in seen.items():
-            d, s = np.asarray(d, float), np.asarray(s, float)
-            zero = bool(np.all(np.abs(s) <= FLOOR))
-            label = f"{obj} ({'0 to round-off' if zero else _fit_label(d, s)})"
-            ax.loglog(d, np.maximum(s, FLOOR), marker=MARKERS.get(obj, "o"), color=_colour(obj), label=label)
-            d0 = d
-        if d0 is not None:
-            for g, name, ls in ((-4 / 5, "paper MIM slope -4/5", "--"), (-3 / 5, "paper CL slope -3/5", ":")):
-                ax.loglog(d0, 0.5 * (d0 / d0[0]) ** g, ls, color="0.4", lw=0.9, label=name)
-        ax.set(title=title, xlabel="dimension d")
-        ax.legend(loc="lower left")
-    axes[0].set_ylabel("sensitivity s (population)")
+    fig, axes = plt.subplots(2, 2, figsize=(TWO_COLUMNS, 4.6), sharex="col")
+    routes = (("population", "population (exact E X)"), ("finite", "finite samples, |D_i| = d"))
+    for r, (route, rname) in enumerate(routes):
+        for col, (fw, fname) in enumerate((("decl_average", "DecL (final average)"), ("fl", "FL"))):
+            ax = axes[r, col]
+            d0 = None
+            for obj, (d, s) in _thm44_series(res, fw, route).items():
+                zero = bool(np.all(np.abs(s) <= FLOOR))
+                slope = "0 to round-off" if zero else _fit_label(d, s)
+                ax.loglog(d, np.maximum(s, FLOOR), marker=MARKERS.get(obj, "o"), color=_colour(obj),
+                          label=obj, ms=3)
+                ax.annotate(slope, (d[-1], max(s[-1], FLOOR)), fontsize=5, color=_colour(obj),
+                            xytext=(3, 0), textcoords="offset points", va="center")
+                d0 = d
+            if d0 is not None:
+                for g, name, ls in ((-4 / 5, "paper: MIM slope -4/5", "--"), (-3 / 5, "paper: CL slope -3/5", ":")):
+                    ax.loglog(d0, 0.5 * (d0 / d0[0]) ** g, ls, color="0.4", lw=0.9, label=name)
+            ax.set_title(f"{fname}, {rname}")
+            ax.set_ylabel("sensitivity s")
+            if r == 1:
+                ax.set_xlabel("dimension d")
+    _below_legend(fig, axes)
+    fig.subplots_adjust(bottom=0.16, right=0.88, hspace=0.35, wspace=0.35)
+    fig._dssl_layout_done = True
     return fig
 
 
 def fig_bounds_vs_actual(res):
-    ev = res["paper.thm4.4.mim-more-robust"].evidence
-    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.9), sharey=True)
     for ax, fw, title in zip(axes, ("decl_average", "fl"), ("DecL", "FL")):
-        done = set()
-        for e in ev:
-            if e.params.get("framework") != fw or not e.series:
-                continue
-            bound = e.params.get("case") == "condition"
-            if not bound and not e.summary.startswith("population"):
-                continue
-            for label, y in e.series["y"].items():
-                name = label.removeprefix("s ")
-                if name in done:
+        for name, (d, s) in _thm44_series(res, fw, "bound").items():
+            ax.loglog(d, s, "--", color="0.15" if "MIM" in name else "0.55",
+                      label=f"paper's width, {name.replace(' bound', '')}")
+        for route, fill in (("finite", "full"), ("population", "none")):
+            for name, (d, s) in _thm44_series(res, fw, route).items():
+                if name not in ("mim-eq17", "mim-reconstruction", "cl-similar", "cl-dissimilar"):
                     continue
-                done.add(name)
-                d, s = np.asarray(e.series["x"], float), np.asarray(y, float)
-                if bound:
-                    ax.loglog(d, s, "--", color="0.15" if "MIM" in name else "0.55",
-                              label=f"paper's width, {name.replace(' bound', '')}")
-                elif name in ("mim-eq17", "mim-reconstruction", "cl-similar", "cl-dissimilar") and (s > 0).any():
-                    ax.loglog(d[s > 0], s[s > 0], marker=MARKERS[name], color=_colour(name),
-                              label=f"actual s, {name}")
+                ax.loglog(d, np.maximum(s, FLOOR), marker=MARKERS[name], color=_colour(name), fillstyle=fill,
+                          lw=0.8 if fill == "none" else 1.2,
+                          label=f"actual s, {name} ({'|D_i| = d' if route == 'finite' else 'population'})")
         ax.set(title=title, xlabel="dimension d")
-        ax.legend(loc="lower left")
-    axes[0].set_ylabel("sensitivity / bound width")
+    axes[0].set_ylabel(f"sensitivity / bound width (floor {FLOOR:g})")
+    _below_legend(fig, axes, ncol=3)
+    fig.subplots_adjust(bottom=0.36, wspace=0.1)
+    fig._dssl_layout_done = True
     return fig
 
 
@@ -206,7 +224,7 @@ def fig_gap_vs_alpha(res):
             a, g = np.asarray(e.series["x"], float), np.asarray(next(iter(e.series["y"].values())), float)
             if (g > 0).any():
                 ax.loglog(a[g > 0], g[g > 0], marker=MARKERS.get(obj, "o"), color=_colour(obj), label=obj)
-        ax.set(title=f"{fw} (exact moments)", xlabel="Dirichlet alpha")
+        ax.set(title=f"{'local' if fw == 'local' else 'DecL'} (exact moments)", xlabel="Dirichlet alpha")
         ax.legend()
     axes[0].set_ylabel("distance to the IID representation")
     return fig
@@ -234,8 +252,13 @@ def fig_neural(res):
         x = np.arange(len(bars))
         ax.bar(x, [c[0] for c in ci], yerr=[[c[0] - c[1] for c in ci], [c[2] - c[0] for c in ci]],
                color=[PALETTE[0] if m in ("mae", "mar") else PALETTE[1] for _, m in xt], capsize=2)
-        ax.set_xticks(x, [f"{c}\n{m}" for c, m in xt], fontsize=5, rotation=90)
+        short = {"mae": "MAE", "simsiam": "SimSiam", "spectral": "spectral", "mar": "MAR"}
+        ax.set_xticks(x, [f"{c.replace('synthetic', 'GMM')} {short.get(m, m)}" for c, m in xt],
+                      fontsize=5.5, rotation=60, ha="right")
         ax.axhline(0, color="0.3", lw=0.6)
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=PALETTE[0], label="MIM"), Patch(color=PALETTE[1], label="CL")])
     ax.set(ylabel="accuracy drop IID -> non-IID (pp)", title="Table 1 analogue (FedAvg)")
     # (b) Fig. 2a analogue
     ax = axes[1]
@@ -266,6 +289,12 @@ def fig_neural(res):
             ax.errorbar(al * (1 + 0.06 * k), mean, yerr=[mean - lo, hi - mean], marker="o",
                         color=PALETTE[k], capsize=2, label={"fedavg": "FL", "dpsgd": "DecL"}[fw])
     ax.set_xscale("log")
+    alphas = sorted({e.params["alpha"] for e in res["paper.fig2b.mar-beats-mim"].evidence if "alpha" in e.params})
+    if alphas:
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_xticks(alphas, [f"{a:g}" for a in alphas])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.axhline(0, color="0.3", lw=0.6)
     ax.set(xlabel="Dirichlet alpha", ylabel="acc(MAR) - acc(MAE) (pp)", title="Fig. 2b analogue")
     ax.legend()
@@ -325,7 +354,8 @@ def make_figures(out: str | Path = "figures", *, profile: str = "quick", report:
         fn = FIGURES[name][0]
         with plt.rc_context(STYLE):
             fig = fn(by_id)
-            fig.tight_layout()
+            if not getattr(fig, "_dssl_layout_done", False):
+                fig.tight_layout()
             _save(fig, out / f"{name}.png")
             _save(fig, out / f"{name}.pdf")
             plt.close(fig)

@@ -136,8 +136,13 @@ Check = Callable[[CheckContext], "Evidence | list[Evidence]"]
 _CODE_FINGERPRINTS: dict = {}
 
 
+# modules that only present results (plots, the CLI); editing them never changes a verdict
+PRESENTATION_MODULES = ("proofs_check/cli.py", "proofs_check/figures.py", "proofs_check/gallery.py")
+
+
 def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proofs_check")) -> str:
-    """SHA-256 of every ``.py`` file under ``packages`` (default: the whole toolkit).
+    """SHA-256 of every ``.py`` file under ``packages`` (default: the whole toolkit), except the
+    :data:`PRESENTATION_MODULES`.
 
     A narrower set keys caches whose results depend only on those packages (the neural runs
     depend on ``theory`` and ``simulators`` alone, so a change in ``proofs_check`` keeps them).
@@ -149,6 +154,8 @@ def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proof
         h = hashlib.sha256()
         for pkg in packages:
             for path in sorted((root / pkg).rglob("*.py")):
+                if path.relative_to(root).as_posix() in PRESENTATION_MODULES:
+                    continue
                 h.update(path.relative_to(root).as_posix().encode())
                 h.update(path.read_bytes())
         _CODE_FINGERPRINTS[packages] = h.hexdigest()

@@ -1,0 +1,38 @@
+"""The README shows the current verification table and the gallery's figures."""
+
+from pathlib import Path
+
+from proofs_check import cli
+from proofs_check.gallery import FIGURES
+from proofs_check.registry import REGISTRY
+from proofs_check.report import README_END, README_START, table_from_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+REPORT = ROOT / "figures" / "report.md"
+
+
+def test_readme_table_is_generated_from_the_committed_report():
+    block = README.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+    assert block == table_from_markdown(REPORT.read_text()), \
+        "README table is stale: run python -m proofs_check.report --readme reports/full"
+
+
+def test_committed_report_covers_every_registered_claim():
+    cli._load_checks()
+    report = REPORT.read_text()
+    assert "Profile `full`" in report
+    missing = [c.id for c in REGISTRY if f"### {c.id}\n" not in report]
+    assert not missing, f"claims missing from figures/report.md (re-run the full profile): {missing}"
+
+
+def test_gallery_images_exist_and_are_linked():
+    for name in FIGURES:
+        assert f"(figures/{name}.png)" in README, name
+        assert (ROOT / "figures" / f"{name}.png").stat().st_size > 10_000, name
+
+
+def test_two_commands_come_first():
+    first = README.index("## ")
+    assert README[first:].startswith("## Two commands")
+    assert 'pip install -e ".[test,neural]" && python -m pytest' in README
