@@ -91,20 +91,20 @@ def _below_legend(fig, axes, ncol: int = 4) -> None:
 
 
 def fig_sensitivity_vs_d(res: dict[str, ClaimResult]):
-    fig, axes = plt.subplots(2, 2, figsize=(TWO_COLUMNS, 4.6), sharex="col")
+    fig, axes = plt.subplots(2, 2, figsize=(TWO_COLUMNS, 4.6))
     routes = (("population", "population (exact E X)"), ("finite", "finite samples, |D_i| = d"))
     for r, (route, rname) in enumerate(routes):
         for col, (fw, fname) in enumerate((("decl_average", "DecL (final average)"), ("fl", "FL"))):
             ax = axes[r, col]
-            d0 = None
+            d0, slopes = None, []
             for obj, (d, s) in _thm44_series(res, fw, route).items():
                 zero = bool(np.all(np.abs(s) <= FLOOR))
-                slope = "0 to round-off" if zero else _fit_label(d, s)
+                slopes.append(f"{obj}: {'0 to round-off' if zero else _fit_label(d, s)}")
                 ax.loglog(d, np.maximum(s, FLOOR), marker=MARKERS.get(obj, "o"), color=_colour(obj),
                           label=obj, ms=3)
-                ax.annotate(slope, (d[-1], max(s[-1], FLOOR)), fontsize=5, color=_colour(obj),
-                            xytext=(3, 0), textcoords="offset points", va="center")
                 d0 = d
+            ax.text(0.02, 0.03, "fitted (upper half of d):\n" + "\n".join(slopes), transform=ax.transAxes,
+                    fontsize=5, va="bottom", ha="left", color="0.2")
             if d0 is not None:
                 for g, name, ls in ((-4 / 5, "paper: MIM slope -4/5", "--"), (-3 / 5, "paper: CL slope -3/5", ":")):
                     ax.loglog(d0, 0.5 * (d0 / d0[0]) ** g, ls, color="0.4", lw=0.9, label=name)
@@ -113,7 +113,7 @@ def fig_sensitivity_vs_d(res: dict[str, ClaimResult]):
             if r == 1:
                 ax.set_xlabel("dimension d")
     _below_legend(fig, axes)
-    fig.subplots_adjust(bottom=0.16, right=0.88, hspace=0.35, wspace=0.35)
+    fig.subplots_adjust(bottom=0.16, left=0.08, right=0.98, top=0.94, hspace=0.4, wspace=0.25)
     fig._dssl_layout_done = True
     return fig
 
