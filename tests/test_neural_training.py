@@ -143,3 +143,18 @@ def test_linear_encoder_projector_reported():
     P = np.array(out["projector"]).reshape(6, 6)
     np.testing.assert_allclose(P @ P, P, atol=1e-8)
     assert np.trace(P) == pytest.approx(2)
+    np.testing.assert_allclose(out["rv"], np.diag(P))
+
+
+@pytest.mark.parametrize("graph", NEURAL_SCHEMA["graph"][2])
+def test_every_graph_family_gives_a_mixing_matrix(graph):
+    from simulators.neural.experiment import mixing_for
+    from theory.topology import check_mixing_matrix
+
+    n = 9 if graph == "torus" else 8
+    W, conn = mixing_for(dict(BASE, n_clients=n, graph=graph, connectivity=3.0, rule="metropolis"))
+    check_mixing_matrix(W)
+    assert 1 < conn <= n
+    if graph in ("hypercube", "torus"):
+        with pytest.raises(ValueError, match="n_clients"):
+            mixing_for(dict(BASE, n_clients=6, graph=graph))

@@ -17,7 +17,8 @@ ARCHS = ("linear", "mlp", "cnn")
 METHODS = ("mae", "mar", "simsiam", "spectral")
 FRAMEWORKS = ("centralised", "fedavg", "dpsgd")
 SPLITS = ("iid", "dirichlet-class", "dirichlet-client", "balanced", "feature-skew")
-GRAPHS = ("paper-general", "paper-uniform", "ring", "complete", "torus", "star", "exponential")
+GRAPHS = ("paper-general", "paper-uniform", "erdos-renyi", "ring", "path", "complete", "torus", "star",
+          "hypercube", "exponential")
 RULES = ("uniform", "metropolis", "max-degree", "fmmc")
 
 NEURAL_SCHEMA: dict[str, tuple] = {
@@ -45,7 +46,7 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "mmd_distance": (str, "squared", ("squared", "euclidean"),
                      "MAR kernel: exp(-||z-z'||^2/(2s^2)) (released code) or exp(-||z-z'||/(2s^2)) (paper)"),
     "graph": (str, "paper-general", GRAPHS, "D-PSGD graph family"),
-    "connectivity": (float, 4.0, _POS, "target |A_bar| (paper graphs)"),
+    "connectivity": (float, 4.0, _POS, "target |A_bar| (paper graphs, erdos-renyi)"),
     "rule": (str, "metropolis", RULES, "D-PSGD mixing rule"),
     "n_components": (int, 10, _ATLEAST(2), "synthetic: mixture components (classes)"),
     "d": (int, 32, _ATLEAST(2), "synthetic: dimension"),

@@ -61,13 +61,20 @@ def mixing_for(point: dict) -> tuple[np.ndarray, float]:
         G = topology.paper_graph(n, point["connectivity"], "general", rng)
     elif g == "paper-uniform":
         G = topology.paper_graph(n, round(point["connectivity"]), "uniform", rng)
+    elif g == "erdos-renyi":
+        G = topology.erdos_renyi_graph(n, point["connectivity"], rng)
     elif g == "torus":
         side = int(round(np.sqrt(n)))
         if side * side != n:
             raise ValueError(f"graph='torus' needs a square n_clients, got {n}")
         G = topology.torus_graph(side, side)
+    elif g == "hypercube":
+        dim = int(round(np.log2(n)))
+        if 2 ** dim != n:
+            raise ValueError(f"graph='hypercube' needs n_clients a power of 2, got {n}")
+        G = topology.hypercube_graph(dim)
     else:
-        G = {"ring": topology.ring_graph, "complete": topology.complete_graph,
+        G = {"ring": topology.ring_graph, "path": topology.path_graph, "complete": topology.complete_graph,
              "star": topology.star_graph, "exponential": topology.exponential_graph}[g](n)
     return topology.mixing_matrix(G, point["rule"]), topology.average_connectivity(G)
 
@@ -79,7 +86,8 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     held-out test split), the relative encoder weight distances ``dist_local_global`` and
     ``dist_local_local`` of the last round (NaN for centralised), ``final_loss``,
     ``avg_connectivity`` (D-PSGD: the realised |A_bar|), ``steps``, ``seconds``; for a linear encoder also
-    ``projector`` (the flattened row-space projector, for comparison with the closed forms).
+    ``projector`` (the flattened row-space projector, for comparison with the closed forms) and
+    ``rv``, its representability vector ``r_k = P_kk``.
     """
     with deterministic_torch(point["threads"]) as torch:
         from .evaluation import linear_probe, row_space_projector, weight_distances
@@ -112,7 +120,9 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
             out.update({f"dist_{k}": v for k, v in
                         weight_distances(res.client_params, res.params, res.client_sizes).items()})
         if point["arch"] == "linear":
-            out["projector"] = row_space_projector(res.params).ravel().tolist()
+            P = row_space_projector(res.params)
+            out["projector"] = P.ravel().tolist()
+            out["rv"] = np.diag(P).tolist()          # r_k = ||P e_k||^2 (THEORY.md 1.4)
         out.update({"final_loss": final_loss, "steps": res.steps,
                     "seconds": time.perf_counter() - start})
         return out
