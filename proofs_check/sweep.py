@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from theory.validation import schema_value
+
 from .registry import code_fingerprint
 from .report import dumps, environment, version, write_atomic
 
@@ -81,17 +83,10 @@ class ConfigError(ValueError):
 
 
 def _check_value(key: str, value, schema: dict = SCHEMA):
-    typ, _, check, _ = schema[key]
-    if typ is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
-        raise ConfigError(f"{key}: expected {typ.__name__}, got {value!r} ({type(value).__name__})")
-    if isinstance(check, tuple):
-        if value not in check:
-            raise ConfigError(f"{key}: {value!r} is not allowed; allowed values: {list(check)}")
-    elif check is not None and (msg := check(value)):
-        raise ConfigError(f"{key}: {value!r} {msg}")
-    return value
+    try:
+        return schema_value(key, value, schema[key])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_config(source: str | Path | dict, schema: dict = SCHEMA) -> dict:

@@ -158,3 +158,14 @@ def test_every_graph_family_gives_a_mixing_matrix(graph):
     if graph in ("hypercube", "torus"):
         with pytest.raises(ValueError, match="n_clients"):
             mixing_for(dict(BASE, n_clients=6, graph=graph))
+
+
+def test_run_point_rejects_bad_points_naming_the_key():
+    with pytest.raises(ValueError, match="lacks"):
+        run_point({"method": "mae"})
+    with pytest.raises(ValueError, match="method"):
+        run_point(dict(BASE, method="byol"))
+    with pytest.raises(TypeError, match="rounds"):
+        run_point(dict(BASE, rounds=2.5))
+    with pytest.raises(ValueError, match="mask_ratio"):
+        run_point(dict(BASE, mask_ratio=1.5))

@@ -88,3 +88,23 @@ def check_psd(name: str, mat: np.ndarray, *, rtol: float = 1e-10) -> None:
         raise ValueError(
             f"{name} must be positive semidefinite, smallest eigenvalue {np.min(eig):.3g}"
         )
+
+
+def schema_value(key: str, value, spec: tuple):
+    """Validate one configuration value against a schema entry ``(type, default, check, doc)``.
+
+    ``check`` is a tuple of allowed values, a callable returning an error message or ``None``,
+    or ``None``. An int is accepted (and converted) where a float is expected; a bool is never
+    a number. Returns the value; raises ``TypeError``/``ValueError`` naming ``key``.
+    """
+    typ, _, check, _ = spec
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
+        raise TypeError(f"{key}: expected {typ.__name__}, got {value!r} ({type(value).__name__})")
+    if isinstance(check, tuple):
+        if value not in check:
+            raise ValueError(f"{key}: {value!r} is not allowed; allowed values: {list(check)}")
+    elif check is not None and (msg := check(value)):
+        raise ValueError(f"{key}: {value!r} {msg}")
+    return value

@@ -7,6 +7,8 @@ an error message or ``None``, or ``None``. This module imports neither torch nor
 
 from __future__ import annotations
 
+from theory.validation import schema_value
+
 _POS = lambda v: None if v > 0 else "must be > 0"
 _NONNEG = lambda v: None if v >= 0 else "must be >= 0"
 _UNIT = lambda v: None if 0 < v < 1 else "must lie in (0, 1)"
@@ -56,3 +58,20 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "threads": (int, 1, _ATLEAST(1), "torch intra-op threads (set explicitly: same seed, same bits)"),
     "seed": (int, 0, _NONNEG, "seed of data split, initialisation and minibatches"),
 }
+
+
+def check_point(point: dict) -> dict:
+    """Validate a full experiment point against :data:`NEURAL_SCHEMA` and return it.
+
+    Every key must be present with the schema's type (an int is accepted for a float) and an
+    allowed value; ``ValueError``/``TypeError`` name the key, the value and the expectation.
+    (``dssl neural`` validates configs before this; this guards direct calls.)
+    """
+    if not isinstance(point, dict):
+        raise TypeError(f"point must be a dict, got {type(point).__name__}")
+    unknown = sorted(set(point) - set(NEURAL_SCHEMA))
+    missing = sorted(set(NEURAL_SCHEMA) - set(point))
+    if unknown or missing:
+        raise ValueError(f"point has unknown keys {unknown} and lacks {missing}; "
+                         "start from {k: v[1] for k, v in NEURAL_SCHEMA.items()}")
+    return {key: schema_value(key, point[key], spec) for key, spec in NEURAL_SCHEMA.items()}

@@ -89,6 +89,9 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     ``projector`` (the flattened row-space projector, for comparison with the closed forms) and
     ``rv``, its representability vector ``r_k = P_kk``.
     """
+    from .config import check_point
+
+    point = check_point(point)
     with deterministic_torch(point["threads"]) as torch:
         from .evaluation import linear_probe, row_space_projector, weight_distances
         from .training import train_dpsgd, train_fedavg
