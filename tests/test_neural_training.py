@@ -92,6 +92,19 @@ def test_fedavg_server_is_size_weighted_mean_and_handles_an_empty_client():
     assert np.isfinite(res.losses).all()
 
 
+def test_rounds_that_select_only_empty_clients_train_nobody():
+    torch.manual_seed(0)
+    model = SSLNet("mae", "mlp", (6,), rep_dim=2, hidden=8)
+    x = torch.randn((4, 10, 6), generator=torch.Generator().manual_seed(0))
+    sizes = torch.tensor([10, 0, 0, 0])
+    res = train_fedavg(model, x, sizes, TrainConfig(rounds=6, batch_size=4, participation=0.25),
+                       torch.Generator().manual_seed(3))
+    assert None in res.losses and any(v is not None for v in res.losses)
+    assert all(np.isfinite(v) for v in res.losses if v is not None)
+    d = weight_distances(res.client_params, res.params, np.array([0]))
+    assert np.isnan(d["local_global"]) and np.isnan(d["local_local"])
+
+
 def test_dpsgd_complete_uniform_mixing_gives_consensus():
     torch.manual_seed(0)
     model = SSLNet("spectral", "mlp", (6,), rep_dim=2, hidden=8)

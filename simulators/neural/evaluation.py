@@ -48,6 +48,8 @@ def weight_distances(client_params: dict, global_params: dict, sizes) -> dict:
     ``local_local`` = mean over pairs of such clients of ``||theta_i - theta_j|| / ||theta_g||``.
     """
     keep = torch.as_tensor(np.asarray(sizes) > 0)
+    if not bool(keep.any()):
+        return {"local_global": float("nan"), "local_local": float("nan")}
     loc = _flat(client_params, True)[keep]
     g = _flat(global_params, False)
     norm = float(g.norm())

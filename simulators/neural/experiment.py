@@ -84,7 +84,8 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
 
     Returns ``accuracy`` (linear probe of the server / average / centralised encoder on the
     held-out test split), the relative encoder weight distances ``dist_local_global`` and
-    ``dist_local_local`` of the last round (NaN for centralised), ``final_loss``,
+    ``dist_local_local`` of the last round (NaN for centralised), ``final_loss`` (of the last
+    round that trained a client; a non-finite round loss raises ``FloatingPointError``),
     ``avg_connectivity`` (D-PSGD: the realised |A_bar|), ``steps``, ``seconds``; for a linear encoder also
     ``projector`` (the flattened row-space projector, for comparison with the closed forms) and
     ``rv``, its representability vector ``r_k = P_kk``.
@@ -112,9 +113,12 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
                 W, conn = mixing_for(point)
                 out["avg_connectivity"] = conn
                 res = train_dpsgd(model, xp, sizes, W, cfg, gen, progress=progress)
-        final_loss = res.losses[-1]
-        if not np.isfinite(final_loss):
-            raise FloatingPointError(f"training diverged (final loss {final_loss}) at {point}")
+        trained = [v for v in res.losses if v is not None]
+        if not trained:
+            raise ValueError(f"no client with data was ever selected, nothing was trained: {point}")
+        if not np.all(np.isfinite(trained)):
+            raise FloatingPointError(f"training diverged (round losses {trained}) at {point}")
+        final_loss = trained[-1]
         out["accuracy"] = linear_probe(model, res.params, data.x_train, data.y_train,
                                        data.x_test, data.y_test)
         if point["framework"] == "centralised":

@@ -55,7 +55,7 @@ class TrainResult:
     params: dict                          # the final (server / average) model
     client_params: dict                   # stacked local models of the last round (before aggregation)
     client_sizes: np.ndarray              # sizes of the clients in client_params
-    losses: list = field(default_factory=list)   # mean client loss per round
+    losses: list = field(default_factory=list)   # mean client loss per round (None: nobody trained)
     steps: int = 0                        # batched steps taken
 
 
@@ -124,9 +124,10 @@ class FlatLayout:
                 for k, a, b, shape in zip(self.names, self.offsets, self.offsets[1:], self.shapes)}
 
 
-def _mean(values: list) -> float:
-    finite = [v for v in values if not np.isnan(v)]
-    return float(np.mean(finite)) if finite else float("nan")
+def _mean(values: list) -> float | None:
+    """Mean loss of a round over the steps that trained someone (``None``: no step did)."""
+    taken = [v for v in values if v is not None]
+    return float(np.mean(taken)) if taken else None
 
 
 def _encoder_params(params: dict) -> dict:
@@ -162,8 +163,9 @@ class _Step:
         return {"buf": z} if self.cfg.optimizer == "sgd" else {"m1": z, "m2": z.clone(), "t": torch.zeros(m)}
 
     def __call__(self, flat: torch.Tensor, state: dict, batch: dict, active: torch.Tensor
-                 ) -> tuple[torch.Tensor, float]:
-        """Return the updated ``(m, P)`` parameters (clients with ``active`` False unchanged)."""
+                 ) -> tuple[torch.Tensor, float | None]:
+        """Return the updated ``(m, P)`` parameters (clients with ``active`` False unchanged) and
+        the mean loss of the active clients (``None`` when none is active)."""
         grads, loss = self.grad(self.layout.views(flat), batch)
         g = self.layout.flatten(grads)
         c, a = self.cfg, active[:, None]
@@ -179,7 +181,7 @@ class _Step:
             new = flat * (1 - c.lr * c.weight_decay) - c.lr * upd
             state["t"] = t
             state["m1"], state["m2"] = torch.where(a, m1, state["m1"]), torch.where(a, m2, state["m2"])
-        loss_value = float(loss[active].mean()) if bool(active.any()) else float("nan")
+        loss_value = float(loss[active].mean()) if bool(active.any()) else None
         return torch.where(a, new, flat), loss_value
 
 
