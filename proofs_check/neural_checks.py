@@ -16,6 +16,7 @@ which decides the verdicts quoted in the README.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -103,13 +104,12 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
 
 def _empirical(fn):
     """Turn a missing torch into inconclusive evidence with the install hint."""
+    @functools.wraps(fn)
     def check(ctx: CheckContext):
         try:
             return fn(ctx)
         except _NoTorch:
             return Evidence("empirical", f"not run: {INSTALL_HINT}", passed=None)
-    check.__name__ = fn.__name__
-    check.__wrapped__ = fn
     return check
 
 
