@@ -20,9 +20,6 @@ def _load_checks() -> None:
 def _check(args: argparse.Namespace) -> int:
     from .report import run_claims, write_report
 
-    if args.jobs < 1:
-        print(f"dssl check: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
-        return 2
     _load_checks()
     try:
         claims = REGISTRY.select(args.only)
@@ -100,9 +97,6 @@ def _neural(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     from .gallery import make_figures
 
-    if args.jobs < 1:
-        print(f"dssl figures: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
-        return 2
     _load_checks()
     try:
         paths = make_figures(args.out, profile=args.profile, report=args.report, seed=args.seed,
@@ -122,6 +116,17 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -138,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (default: reports/latest)")
     c.add_argument("--profile", choices=PROFILES, default="quick",
                    help="quick (about a minute), full (larger grids and samples), smoke (tiny, for tests)")
-    c.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    c.add_argument("--jobs", type=_workers, default=1, help="worker processes (default 1)")
     c.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     c.add_argument("--only", nargs="+", metavar="ID",
                    help="run only these claim IDs (a trailing * matches a prefix); no report "
@@ -150,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("config", type=Path, help="TOML config (see configs/)")
     sw.add_argument("--out", type=Path, default=Path("reports/sweeps/latest"),
                     help="output folder (default: reports/sweeps/latest)")
-    sw.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    sw.add_argument("--jobs", type=_workers, default=1, help="local worker processes (default 1)")
     sw.add_argument("--backend", choices=("loky", "dask"), default="loky",
                     help="loky (local processes) or dask (joblib's Dask backend)")
     sw.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
@@ -162,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the keys of simulators.neural.config.NEURAL_SCHEMA (see configs/neural-*.toml)")
     nn.add_argument("--out", type=Path, default=Path("reports/neural/latest"),
                     help="output folder (default: reports/neural/latest)")
-    nn.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
+    nn.add_argument("--jobs", type=_workers, default=1, help="local worker processes (default 1)")
     nn.add_argument("--quiet", action="store_true", help="no progress bar")
     nn.set_defaults(func=_neural)
     fg = sub.add_parser("figures", help="draw the paper-quality figures (PDF and PNG) from the "
@@ -173,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="report folder whose cache is reused (default: reports/latest for quick, "
                          "reports/<profile> otherwise)")
     fg.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    fg.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    fg.add_argument("--jobs", type=_workers, default=1, help="worker processes (default 1)")
     fg.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     fg.add_argument("--quiet", action="store_true", help="no progress bar")
     fg.set_defaults(func=_figures)
@@ -183,7 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:            # argparse: --help, --version (0) or bad usage (2)
+        return int(exc.code or 0)
     return args.func(args)
 
 

@@ -58,5 +58,7 @@ def test_a_crashing_check_gives_exit_code_1_and_is_reported(tmp_path, capsys):
         REGISTRY._claims.pop("test.crashes")
 
 
-def test_bad_jobs_is_a_usage_error(tmp_path):
-    assert main(["check", "--out", str(tmp_path), "--jobs", "0", "--quiet"]) == 2
+def test_bad_jobs_is_a_usage_error(tmp_path, capsys):
+    for command in (["check"], ["figures"], ["sweep", "c.toml"], ["neural", "c.toml"]):
+        assert main([*command, "--out", str(tmp_path), "--jobs", "0"]) == 2
+        assert "--jobs: must be >= 1" in capsys.readouterr().err

@@ -6,10 +6,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-
-def encoder_params(params: dict) -> dict:
-    """The encoder's entries of a full parameter dict, keys without the ``encoder.`` prefix."""
-    return {k[len("encoder."):]: v for k, v in params.items() if k.startswith("encoder.")}
+from .models import encoder_params
 
 
 def features(model, params: dict, x: np.ndarray, batch: int = 1024) -> np.ndarray:

@@ -19,6 +19,11 @@ from torch import nn
 from . import losses
 
 
+def encoder_params(params: dict) -> dict:
+    """The encoder's entries of an :class:`SSLNet` parameter dict, keys without ``encoder.``."""
+    return {k[len("encoder."):]: v for k, v in params.items() if k.startswith("encoder.")}
+
+
 class BatchStandardize(nn.Module):
     """Batch normalisation with batch statistics only and a learnable affine map."""
 

@@ -31,7 +31,7 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from .augment import augment, keep_mask
 from .losses import mar_gamma
-from .models import SSLNet
+from .models import SSLNet, encoder_params
 
 
 @dataclass
@@ -130,10 +130,6 @@ def _mean(values: list) -> float | None:
     return float(np.mean(taken)) if taken else None
 
 
-def _encoder_params(params: dict) -> dict:
-    return {k[len("encoder."):]: v for k, v in params.items() if k.startswith("encoder.")}
-
-
 class _Step:
     """One batched optimiser step for ``model``'s method on flat parameters ``(m, P)``."""
 
@@ -151,7 +147,7 @@ class _Step:
             batch = {"x": x, "keep": keep}
             if method == "mar":
                 with torch.no_grad():
-                    enc = _encoder_params(self.layout.views(zbar_flat))
+                    enc = encoder_params(self.layout.views(zbar_flat))
                     batch["zbar"] = self.encode(enc, x * keep)
                 batch["gamma"] = gamma.to(torch.float32)
             return batch
