@@ -6,7 +6,8 @@ from __future__ import annotations
 import tempfile
 import time
 
-from proofs_check.sweep import evaluate_point, expand, load_config, run_sweep
+from proofs_check.engine.grids import expand, load_config
+from proofs_check.sweep import SCHEMA, evaluate_point, run_sweep
 
 CONFIG = {"sweep": {"name": "bench", "kind": "grid"},
           "parameters": {"alpha": [0.05, 0.1, 0.3, 1.0, 3.0, 10.0],
@@ -21,14 +22,14 @@ HEAVY = {**CONFIG, "parameters": {**CONFIG["parameters"], "alpha": [0.1, 1.0, 10
 
 def main() -> None:
     for name, cfg in (("light (no probe)", CONFIG), ("heavy (exact probe accuracy)", HEAVY)):
-        n = len(expand(load_config(cfg)))
+        n = len(expand(load_config(cfg, SCHEMA), SCHEMA))
         for jobs in (1, 2):
             with tempfile.TemporaryDirectory() as out:
                 t = time.perf_counter()
                 run_sweep(cfg, out, jobs=jobs, progress=False)
                 dt = time.perf_counter() - t
             print(f"{name}: {n} points, {jobs} worker(s): {dt:.2f} s, {n / dt:.1f} points/s")
-    point = {**expand(load_config(CONFIG))[0], "framework": "fl"}
+    point = {**expand(load_config(CONFIG, SCHEMA), SCHEMA)[0], "framework": "fl"}
     for route in ("exact", "sampling"):
         t = time.perf_counter()
         for _ in range(5):

@@ -68,8 +68,8 @@ print("                                  r_k (FL)    :", np.round(fl[:c], 3))
 # down. The smoke profile is tiny and only shows the mechanics.
 
 # %%
-from proofs_check import paper_checks  # noqa: F401  (registers the checks)
-from proofs_check.registry import REGISTRY, CheckContext, run_claim
+from proofs_check.claims import paper_checks  # noqa: F401  (registers the checks)
+from proofs_check.engine.registry import REGISTRY, CheckContext, run_claim
 
 res = run_claim(REGISTRY.get("paper.eq28-30.degree-averaging"), CheckContext("smoke"))
 print(res.id, "->", res.verdict.status)

@@ -15,13 +15,13 @@
 #
 # Suppose a paper states a bound. Before building on it, property-test it: draw valid inputs
 # (connected graphs, mixing matrices, SPD matrices, Gaussian mixtures, Dirichlet splits) from
-# `proofs_check.strategies`, and let hypothesis search for and shrink a counterexample.
+# `proofs_check.engine.strategies`, and let hypothesis search for and shrink a counterexample.
 
 # %%
 import numpy as np
 
-from proofs_check import strategies as S
-from proofs_check.search import find_counterexample
+from proofs_check.engine import strategies as S
+from proofs_check.engine.search import find_counterexample
 from theory import topology
 
 # %% [markdown]
@@ -68,7 +68,7 @@ else:
 # counterexample so anyone can re-run it.
 
 # %%
-from proofs_check.registry import Evidence, Registry, CheckContext, run_claim  # noqa: E402
+from proofs_check.engine.registry import Evidence, Registry, CheckContext, run_claim  # noqa: E402
 
 mine = Registry()
 

@@ -52,10 +52,10 @@ for e in eq17["evidence"]:
 
 # %% [markdown]
 # ## The README's table
-# `python -m proofs_check.report reports/latest/report.json` prints the Markdown table the README
-# shows; `proofs_check.report.verdict_table` does the same from a dict.
+# `python -m proofs_check.engine.report reports/latest/report.json` prints the Markdown table the README
+# shows; `proofs_check.engine.report.verdict_table` does the same from a dict.
 
 # %%
-from proofs_check.report import verdict_table  # noqa: E402
+from proofs_check.engine.report import verdict_table  # noqa: E402
 
 print(verdict_table({"claims": claims}))

@@ -1,4 +1,8 @@
-"""The ``dssl`` command line: a thin layer over :mod:`proofs_check`."""
+"""The ``dssl`` command line: a thin layer over :mod:`proofs_check`.
+
+Exit codes: 0 success; 1 a check crashed (the report is still written); 2 bad input (a
+one-line message names the argument); 130 interrupted (what finished is cached).
+"""
 
 from __future__ import annotations
 
@@ -6,32 +10,43 @@ import argparse
 import sys
 from pathlib import Path
 
-from .registry import PROFILES, REGISTRY, CheckContext
+from .engine.plugins import ClaimLoadError, load_claims
+from .engine.registry import PROFILES, REGISTRY, CheckContext
+
+MAX_SEED = 2**31 - 1
 
 
-def _load_checks() -> None:
-    """Import every module that registers claims or checks."""
-    from . import paper_claims  # noqa: F401  (first: the report lists paper claims first)
-    from . import (dynamics_checks, expectation_checks, gmm_checks,  # noqa: F401
-                   model_checks, neural_checks, paper_checks, robustness_checks, symbolic,
-                   topology_checks)
+class UsageError(Exception):
+    """Bad input found after parsing (one line, exit 2)."""
+
+
+def _load_checks(extra: list[str] | None = None) -> None:
+    """Load every claim module: the ``dssl.claims`` entry points (the built-in claims first),
+    then the user's ``--claims`` files or modules."""
+    try:
+        load_claims(extra or [])
+    except ClaimLoadError as exc:
+        raise UsageError(f"--claims: {exc}") from None
+
+
+def _select(only):
+    try:
+        return REGISTRY.select(only)
+    except KeyError as exc:
+        raise UsageError(f"--only: {exc.args[0]}") from None
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .report import run_claims, write_report
+    from .engine.report import report_paths, run_claims, write_report
 
-    _load_checks()
-    try:
-        claims = REGISTRY.select(args.only)
-    except KeyError as exc:
-        print(f"dssl check: {exc.args[0]}", file=sys.stderr)
-        return 2
+    _load_checks(args.claims)
+    claims = _select(args.only)
     ctx = CheckContext(profile=args.profile, seed=args.seed)
     results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet,
                          jobs=args.jobs)
-    if not args.only:
-        write_report(results, ctx, args.out)
-        print(f"wrote {args.out / 'report.md'} and {args.out / 'report.json'}")
+    write_report(results, ctx, args.out, selection=args.only)
+    js, md = report_paths(args.out, partial=bool(args.only))
+    print(f"wrote {md} and {js}" + (" (partial: the selected claims only)" if args.only else ""))
     width = max(len(r.id) for r in results)
     for r in results:
         print(f"{r.id:<{width}}  {r.verdict.status:<12}  {r.verdict.reason[:160]}")
@@ -43,7 +58,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import ConfigError, run_sweep
+    from .engine.grids import ConfigError
+    from .sweep import run_sweep
 
     try:
         rows = run_sweep(args.config, args.out, jobs=args.jobs, backend=args.backend,
@@ -68,9 +84,10 @@ def results_table(rows: list[dict], schema: dict, metrics: tuple[str, ...]) -> s
 
 def _neural(args: argparse.Namespace) -> int:
     from simulators.neural import INSTALL_HINT, torch_available
-    from simulators.neural.config import NEURAL_SCHEMA
+    from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA
 
-    from .sweep import ConfigError, load_config, run_sweep
+    from .engine.grids import ConfigError, load_config
+    from .sweep import run_sweep
 
     try:
         load_config(args.config, NEURAL_SCHEMA)       # validate before anything else
@@ -84,7 +101,8 @@ def _neural(args: argparse.Namespace) -> int:
 
     try:
         rows = run_sweep(args.config, args.out, jobs=args.jobs, progress=not args.quiet,
-                         fn=run_point, schema=NEURAL_SCHEMA, packages=("theory", "simulators"))
+                         fn=run_point, schema=NEURAL_SCHEMA, packages=("theory", "simulators"),
+                         metrics=NEURAL_METRICS)
     except ConfigError as exc:
         print(f"dssl neural: {exc}", file=sys.stderr)
         return 2
@@ -97,7 +115,7 @@ def _neural(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     from .gallery import make_figures
 
-    _load_checks()
+    _load_checks(args.claims)
     try:
         paths = make_figures(args.out, profile=args.profile, report=args.report, seed=args.seed,
                              jobs=args.jobs, only=args.only, progress=not args.quiet)
@@ -110,10 +128,31 @@ def _figures(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    _load_checks()
-    for c in REGISTRY:
-        print(f"{c.id:<36} {len(c.checks):>2} check(s)  {c.source}")
+    _load_checks(args.claims)
+    claims = _select(args.only)
+    width = max((len(c.id) for c in claims), default=0)
+    for c in claims:
+        print(f"{c.id:<{width}}  {len(c.checks):>2} check(s)  {c.source}")
     return 0
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number in ``[0, 2**31 - 1]``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must lie in [0, {MAX_SEED}], got {value}")
+    return value
+
+
+def _schema_help(schema: dict, metrics: dict[str, str]) -> str:
+    """The config keys and output columns of a grid, for ``--help``."""
+    from .engine.grids import column_descriptions
+
+    cols = column_descriptions(schema, metrics)
+    return "\n".join(f"  {k:<24} {v}" for k, v in cols.items())
 
 
 def _workers(text: str) -> int:
@@ -144,14 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--profile", choices=PROFILES, default="quick",
                    help="quick (about a minute), full (larger grids and samples), smoke (tiny, for tests)")
     c.add_argument("--jobs", type=_workers, default=1, help="worker processes (default 1)")
-    c.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    c.add_argument("--only", nargs="+", metavar="ID",
-                   help="run only these claim IDs (a trailing * matches a prefix); no report "
-                        "is rewritten, results still go to the cache")
+    c.add_argument("--seed", type=_seed, default=0, help="base seed (default 0)")
+    c.add_argument("--claims", nargs="+", metavar="PATH.py|MODULE", default=[],
+                   help="also load these claim modules (files or importable module names); "
+                        "installed packages register theirs in the 'dssl.claims' entry-point group")
+    c.add_argument("--only", nargs="+", metavar="PATTERN",
+                   help="run only the claims matching these IDs or globs ('paper.thm4.*', "
+                        "'*.local'); writes report-partial.md/.json to --out, never report.md")
     c.add_argument("--fresh", action="store_true", help="ignore cached claim results")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=_check)
-    sw = sub.add_parser("sweep", help="run (or resume) a parameter sweep from a TOML config")
+    from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA
+
+    from .sweep import METRICS, SCHEMA
+
+    raw = argparse.RawDescriptionHelpFormatter
+    sw = sub.add_parser("sweep", help="run (or resume) a parameter sweep from a TOML config",
+                        formatter_class=raw,
+                        epilog="config keys ([parameters]/[fixed]) and results.csv columns "
+                               "(also described in metadata.json):\n" + _schema_help(SCHEMA, METRICS))
     sw.add_argument("config", type=Path, help="TOML config (see configs/)")
     sw.add_argument("--out", type=Path, default=Path("reports/sweeps/latest"),
                     help="output folder (default: reports/sweeps/latest)")
@@ -162,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_sweep)
     nn = sub.add_parser("neural", help="run (or resume) a grid of neural experiments from a TOML "
-                        "config (needs the 'neural' extra)")
+                        "config (needs the 'neural' extra)", formatter_class=raw,
+                        epilog="config keys ([parameters]/[fixed]) and results.csv columns "
+                               "(also described in metadata.json):\n"
+                               + _schema_help(NEURAL_SCHEMA, NEURAL_METRICS))
     nn.add_argument("config", type=Path, help="TOML config: [sweep], [parameters], [fixed] with "
                     "the keys of simulators.neural.config.NEURAL_SCHEMA (see configs/neural-*.toml)")
     nn.add_argument("--out", type=Path, default=Path("reports/neural/latest"),
@@ -177,12 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--report", type=Path, default=None,
                     help="report folder whose cache is reused (default: reports/latest for quick, "
                          "reports/<profile> otherwise)")
-    fg.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    fg.add_argument("--seed", type=_seed, default=0, help="base seed (default 0)")
+    fg.add_argument("--claims", nargs="+", metavar="PATH.py|MODULE", default=[],
+                    help="also load these claim modules")
     fg.add_argument("--jobs", type=_workers, default=1, help="worker processes (default 1)")
     fg.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     fg.add_argument("--quiet", action="store_true", help="no progress bar")
     fg.set_defaults(func=_figures)
     ls = sub.add_parser("list", help="list registered claims")
+    ls.add_argument("--claims", nargs="+", metavar="PATH.py|MODULE", default=[],
+                    help="also load these claim modules")
+    ls.add_argument("--only", nargs="+", metavar="PATTERN", help="list only matching claims")
     ls.set_defaults(func=_list)
     return p
 
@@ -192,7 +250,17 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:            # argparse: --help, --version (0) or bad usage (2)
         return int(exc.code or 0)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"dssl {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        out = getattr(args, "out", None)
+        saved = (f"finished work is cached under {out}; run the same command again to resume"
+                 if out is not None else "nothing was saved")
+        print(f"\ndssl {args.command}: interrupted; {saved}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

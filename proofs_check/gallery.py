@@ -33,8 +33,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .figures import PALETTE, _save  # noqa: E402
-from .registry import REGISTRY, CheckContext, ClaimResult  # noqa: E402
+from .engine.figures import PALETTE, _save  # noqa: E402
+from .engine.registry import REGISTRY, CheckContext, ClaimResult  # noqa: E402
 
 ONE_COLUMN, TWO_COLUMNS = 3.4, 7.0
 STYLE = {
@@ -56,7 +56,7 @@ def _colour(name: str) -> str:
 
 
 def _fit_label(d, s) -> str:
-    from .rates import fit_rate
+    from .engine.rates import fit_rate
 
     try:
         return f"slope {fit_rate(np.asarray(d, float), np.asarray(s, float), tail=0.5).exponent:+.2f}"
@@ -246,7 +246,7 @@ def fig_neural(res):
             xt.append(key)
             bars.append(drops)
     if bars:
-        from .empirical import t_interval
+        from .engine.empirical import t_interval
 
         ci = [t_interval(b) for b in bars]
         x = np.arange(len(bars))
@@ -264,7 +264,7 @@ def fig_neural(res):
     ax = axes[1]
     e = res["paper.fig2a.connectivity-accuracy"].evidence[0]
     if "accuracy_seeds" in e.numbers:
-        from .empirical import t_interval
+        from .engine.empirical import t_interval
 
         a = np.asarray(e.numbers["connectivity_realised"])
         ci = [t_interval(100 * np.asarray(v)) for v in e.numbers["accuracy_seeds"]]
@@ -337,7 +337,7 @@ def make_figures(out: str | Path = "figures", *, profile: str = "quick", report:
     ``reports/<profile>`` otherwise): cached results are reused, missing ones computed and cached.
     Returns the PNG paths.
     """
-    from .report import run_claims
+    from .engine.report import run_claims
 
     names = list(FIGURES) if not only else list(only)
     unknown = [n for n in names if n not in FIGURES]

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from proofs_check import dynamics_checks as D
-from proofs_check.registry import CheckContext, default_rule
-from proofs_check.strategies import connected_graphs
+from proofs_check.claims import dynamics_checks as D
+from proofs_check.engine.registry import CheckContext, default_rule
+from proofs_check.engine.strategies import connected_graphs
 from theory import bounds, topology
 
 SMOKE = CheckContext(profile="smoke")

@@ -2,12 +2,12 @@
 
 import pytest
 
-from proofs_check import (expectation_checks, paper_checks, robustness_checks,  # noqa: F401
+from proofs_check.claims import (expectation_checks, paper_checks, robustness_checks,  # noqa: F401
                           symbolic)
-from proofs_check.expectation_checks import check_eq44
-from proofs_check.paper_claims import PAPER_CLAIMS
-from proofs_check.registry import REGISTRY, CheckContext, default_rule, run_claim
-from proofs_check.settings import DEFAULT
+from proofs_check.claims.expectation_checks import check_eq44
+from proofs_check.claims.paper import PAPER_CLAIMS
+from proofs_check.engine.registry import REGISTRY, CheckContext, default_rule, run_claim
+from proofs_check.claims.settings import DEFAULT
 
 SMOKE = CheckContext(profile="smoke")
 THEORY_CLAIMS = [cid for cid, _, _ in PAPER_CLAIMS if not cid.startswith(("paper.table", "paper.fig"))]

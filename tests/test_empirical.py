@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from proofs_check.empirical import sign_evidence, t_interval
+from proofs_check.engine.empirical import sign_evidence, t_interval
 
 
 def test_t_interval_matches_scipy():

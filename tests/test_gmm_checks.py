@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from proofs_check import gmm_checks as G
-from proofs_check.registry import CheckContext
+from proofs_check.claims import gmm_checks as G
+from proofs_check.engine.registry import CheckContext
 from theory import topology
 from theory.mixture_robustness import OBJECTIVES, evaluate
 from theory.mixtures import GaussianMixture

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy.optimize import minimize
 
-from proofs_check.gradients import taylor_remainder_slope
-from proofs_check.monte_carlo import zscores
+from proofs_check.engine.gradients import taylor_remainder_slope
+from proofs_check.engine.monte_carlo import zscores
 from theory.mim import (_masked_grad_A, mask_moments, mim_reconstruction_loss,
                         mim_reconstruction_optimum)
 from theory.paper_model import PaperModel

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from proofs_check.monte_carlo import moment_zscores
+from proofs_check.engine.monte_carlo import moment_zscores
 from theory.mixtures import GaussianMixture
 
 

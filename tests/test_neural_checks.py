@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from proofs_check import neural_checks
+from proofs_check.claims import neural_checks
 from proofs_check.cli import main
-from proofs_check.registry import REGISTRY, CheckContext, run_claim
+from proofs_check.engine.registry import REGISTRY, CheckContext, run_claim
 
 NEURAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
               "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy.optimize import minimize
 
-from proofs_check.gradients import taylor_remainder_slope
-from proofs_check.monte_carlo import zscores
-from proofs_check.strategies import spd_matrices
+from proofs_check.engine.gradients import taylor_remainder_slope
+from proofs_check.engine.monte_carlo import zscores
+from proofs_check.engine.strategies import spd_matrices
 from theory.objectives import (alignment_loss, alignment_loss_grad, cl_alignment_matrix,
                                family_optimum, mim_alignment_matrix, paper_mim_matrix)
 from theory.paper_model import PaperModel

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from proofs_check import paper_checks  # noqa: F401  (registers the checks)
-from proofs_check.paper_checks import _ratio_bound
-from proofs_check.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, run_claim)
+from proofs_check.claims import paper_checks  # noqa: F401  (registers the checks)
+from proofs_check.claims.paper_checks import _ratio_bound
+from proofs_check.engine.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, run_claim)
 
 CHECKED = ["paper.eq16.stationary", "paper.eckart-young", "paper.eq17.mim-matrix",
            "paper.eq24.ratio-bound", "paper.eq28-30.degree-averaging", "paper.eq88.full-connectivity"]

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from proofs_check.monte_carlo import moment_zscores
-from proofs_check.strategies import paper_models
+from proofs_check.engine.monte_carlo import moment_zscores
+from proofs_check.engine.strategies import paper_models
 from theory.paper_model import PaperModel
 
-Z = 6.0  # max |z| over all entries; see proofs_check.monte_carlo
+Z = 6.0  # max |z| over all entries; see proofs_check.engine.monte_carlo
 
 
 @pytest.mark.parametrize(

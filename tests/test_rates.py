@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from proofs_check.rates import fit_rate, rate_evidence
-from proofs_check.registry import default_rule
+from proofs_check.engine.rates import fit_rate, rate_evidence
+from proofs_check.engine.registry import default_rule
 
 D = np.logspace(2, 10, 17)
 

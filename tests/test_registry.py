@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from proofs_check.registry import (CheckContext, Claim, Evidence, Registry, Verdict, default_rule,
+from proofs_check.engine.registry import (CheckContext, Claim, Evidence, Registry, Verdict, default_rule,
                                    run_claim)
-from proofs_check.report import run_claims, write_atomic, write_report
+from proofs_check.engine.report import run_claims, write_atomic, write_report
 
 
 def ev(passed, **kw):
@@ -41,9 +41,23 @@ def test_decorator_registers_and_a_broken_check_is_inconclusive():
         reg.add(Claim("user.positive", "", "dup"))
     with pytest.raises(ValueError, match="needs a statement"):
         reg.claim("user.new")(lambda ctx: None)
-    with pytest.raises(KeyError, match="unknown claim"):
+    with pytest.raises(KeyError, match="no claim matches 'nope'; see `dssl list`"):
         reg.select(["nope"])
+    with pytest.raises(KeyError, match="closest: user.positive"):
+        reg.select(["user.positiv"])
     assert [c.id for c in reg.select(["user.*"])] == ["user.positive", "user.broken"]
+    # globs anywhere in the ID; registration order, no duplicates
+    assert [c.id for c in reg.select(["*.broken", "user.*"])] == ["user.positive", "user.broken"]
+    assert [c.id for c in reg.select(["user.?roken"])] == ["user.broken"]
+
+
+def test_a_check_that_returns_no_evidence_is_that_claims_crash():
+    reg = Registry()
+    for value, name in ((None, "none"), (True, "true"), ([], "empty")):
+        reg.claim(f"user.{name}", statement="returns junk")(lambda ctx, v=value: v)
+        res = run_claim(reg.get(f"user.{name}"), CheckContext())
+        assert res.crashed and res.verdict.status == "inconclusive"
+        assert "not Evidence" in res.verdict.reason
 
 
 def test_validation_of_evidence_and_verdicts():
@@ -97,8 +111,8 @@ def test_write_atomic_leaves_no_partial_file(tmp_path):
 
 
 def test_parallel_jobs_give_the_same_results(tmp_path):
-    from proofs_check import paper_checks, symbolic  # noqa: F401  (register the claims)
-    from proofs_check.registry import REGISTRY
+    from proofs_check.claims import paper_checks, symbolic  # noqa: F401  (register the claims)
+    from proofs_check.engine.registry import REGISTRY
 
     claims = REGISTRY.select(["paper.eq88.full-connectivity", "ext.model.structured-moments",
                               "paper.eq24.ratio-bound"])

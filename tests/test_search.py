@@ -1,8 +1,8 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from proofs_check.search import find_counterexample
-from proofs_check.strategies import spd_matrices
+from proofs_check.engine.search import find_counterexample
+from proofs_check.engine.strategies import spd_matrices
 
 
 def test_finds_and_shrinks_a_counterexample_to_the_ratio_bound():

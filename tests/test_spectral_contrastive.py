@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy.optimize import minimize
 
-from proofs_check.gradients import taylor_remainder_slope
+from proofs_check.engine.gradients import taylor_remainder_slope
 from theory.paper_model import PaperModel
 from theory.representations import Subspace, projector_distance
 from theory.spectral_contrastive import (fl_minus_pooled, fl_spectral_loss, fl_spectral_optimum,

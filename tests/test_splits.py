@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from proofs_check.strategies import dirichlet_alphas
+from proofs_check.engine.strategies import dirichlet_alphas
 from theory.paper_model import PaperModel
 from theory.splits import SPLIT_METHODS, label_heterogeneity, moment_heterogeneity, split_clients
 

@@ -3,7 +3,7 @@
 import numpy as np
 from hypothesis import given, settings
 
-from proofs_check import strategies as S
+from proofs_check.engine import strategies as S
 from theory import topology
 
 
@@ -39,3 +39,68 @@ def test_readme_example_rv_perturbation_bound(X, E):
     a, b = family_optimum(X, 2).subspace, family_optimum(X + E / 10, 2).subspace
     gap = np.max(np.abs(a.representability() - b.representability()))
     assert gap <= projector_distance(a, b, ord=2) + 1e-12
+
+
+# --- readable failures: the falsifying example rebuilds the object ----------------------
+def _example(notes: str, name: str) -> str:
+    """The printed value of argument ``name`` in hypothesis's falsifying-example note."""
+    line = notes.split(f"{name}=", 1)[1].split("\n", 1)[0]
+    return line.split("  # ", 1)[0].strip().rstrip(",")
+
+
+def _falsifying_notes(test) -> str:
+    import pytest
+
+    with pytest.raises(AssertionError) as info:
+        test()
+    return "\n".join(getattr(info.value, "__notes__", []))
+
+
+def test_a_failing_graph_property_prints_a_graph_that_rebuilds():
+    import networkx as nx
+
+    @settings(max_examples=50, database=None)
+    @given(S.connected_graphs(min_nodes=4, max_nodes=9, families=("tree", "ring", "star")))
+    def every_graph_is_a_tree(G):
+        assert nx.is_tree(G)          # false for rings: hypothesis must find and print one
+
+    notes = _falsifying_notes(every_graph_is_a_tree)
+    expr = _example(notes, "G")
+    assert expr.startswith(("nx.Graph([", "graph_from_lists("))
+    G = eval(expr, {"nx": nx, "graph_from_lists": S.graph_from_lists})
+    assert nx.is_connected(G) and not nx.is_tree(G)
+
+
+def test_a_failing_matrix_property_prints_a_nested_list_that_rebuilds():
+    @settings(max_examples=50, database=None)
+    @given(S.spd_matrices(3))
+    def trace_is_small(M):
+        assert np.trace(M) < 2.0
+
+    notes = _falsifying_notes(trace_is_small)
+    expr = _example(notes, "M")
+    assert expr.startswith("np.array([[")
+    M = eval(expr, {"np": np})
+    assert M.shape == (3, 3) and np.trace(M) >= 2.0 and np.all(np.linalg.eigvalsh(M) > 0)
+
+
+def test_bad_strategy_arguments_fail_at_construction():
+    import pytest
+
+    bad = [(S.connected_graphs, {"max_nodes": 2}, "max_nodes must be in"),
+           (S.connected_graphs, {"min_nodes": 2}, "min_nodes must be >= 3"),
+           (S.connected_graphs, {"families": ("ring", "moebius")}, "unknown \\['moebius'\\]"),
+           (S.connected_graphs, {"families": "ring"}, "must be a tuple"),
+           (S.spd_matrices, {"d": 0}, "d must be in"),
+           (S.spd_matrices, {"d": 3, "eps": 0.0}, "eps must be finite and in \\(0"),
+           (S.conditioned_spd_matrices, {"d": 3, "max_condition": 0.5}, "max_condition"),
+           (S.dirichlet_alphas, {"min_value": -1.0}, "min_value"),
+           (S.dirichlet_alphas, {"min_value": 2.0, "max_value": 1.0}, "max_value"),
+           (S.mixing_matrices, {"rules": ("uniform", "lazy")}, "unknown \\['lazy'\\]"),
+           (S.gaussian_mixtures, {"max_components": 1}, "max_components"),
+           (S.dirichlet_splits, {"methods": ()}, "at least one"),
+           (S.paper_models, {"max_clients": 1.5}, "max_clients must be an int"),
+           (S.paper_models, {"q_laws": ()}, "q_laws")]
+    for fn, kwargs, message in bad:
+        with pytest.raises((ValueError, TypeError), match=message):
+            fn(**kwargs)

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from proofs_check.sweep import ConfigError, expand, load_config, point_key, run_sweep
+from proofs_check.engine.grids import ConfigError, expand, load_config, point_key
+from proofs_check.sweep import SCHEMA, run_sweep
 
 TINY = {"sweep": {"name": "tiny", "kind": "grid"},
         "parameters": {"alpha": [0.1, 1.0, 10.0], "objective": ["mim-reconstruction", "cl-similar"]},
@@ -28,14 +29,14 @@ TINY = {"sweep": {"name": "tiny", "kind": "grid"},
 ])
 def test_bad_configs_fail_before_any_work(cfg, match):
     with pytest.raises(ConfigError, match=match):
-        load_config(cfg)
+        load_config(cfg, SCHEMA)
 
 
 def test_grid_and_random_expansion():
-    assert len(expand(load_config(TINY))) == 6
+    assert len(expand(load_config(TINY, SCHEMA), SCHEMA)) == 6
     rnd = {"sweep": {"kind": "random", "n_points": 5, "seed": 3},
            "parameters": {"alpha": {"low": 0.1, "high": 10.0, "log": True}, "d": {"low": 4, "high": 9}}}
-    a, b = expand(load_config(rnd)), expand(load_config(rnd))
+    a, b = expand(load_config(rnd, SCHEMA), SCHEMA), expand(load_config(rnd, SCHEMA), SCHEMA)
     assert a == b and all(0.1 <= p["alpha"] <= 10 and isinstance(p["d"], int) for p in a)
 
 
@@ -118,3 +119,36 @@ def test_cli_reports_config_errors(tmp_path, capsys):
     assert main(["sweep", str(bad), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "fixed.mask: unknown key" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_every_results_column_is_described(tmp_path, capsys):
+    import csv
+    import json
+
+    from proofs_check.cli import main
+
+    rows = run_sweep(TINY, tmp_path, progress=False)
+    header = next(csv.reader((tmp_path / "results.csv").open()))
+    columns = json.loads((tmp_path / "metadata.json").read_text())["columns"]
+    assert list(columns) == header and len(rows) > 0
+    assert not [c for c, text in columns.items() if "undocumented" in text]
+    assert "(input;" in columns["alpha"] and "(output)" in columns["distance"]
+    # the same descriptions in --help
+    assert main(["sweep", "--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert all(name in help_text for name in header)
+
+
+def test_corrupt_point_files_are_named_and_recomputed(tmp_path, capsys):
+    rows = run_sweep(TINY, tmp_path, progress=False)
+    files = sorted((tmp_path / "points").glob("*.json"))
+    files[0].write_text('{"alpha": ')         # truncated
+    files[1].write_text("")                    # empty
+    files[2].write_text("{}")                  # a JSON object without this point's results
+    capsys.readouterr()
+    again = run_sweep(TINY, tmp_path, progress=False)
+    err = capsys.readouterr().err
+    for f in files[:3]:
+        assert str(f) in err
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "seconds"} for r in rs]
+    assert strip(again) == strip(rows)

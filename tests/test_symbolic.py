@@ -3,8 +3,8 @@ and planted algebra errors are caught."""
 
 import sympy as sp
 
-from proofs_check import symbolic as S
-from proofs_check.registry import default_rule
+from proofs_check.claims import symbolic as S
+from proofs_check.engine.registry import default_rule
 
 
 def test_gradient_check_and_a_planted_error():
@@ -50,7 +50,7 @@ def test_model_moments_by_enumeration_and_a_planted_error():
 
 
 def test_expectation_limits_depend_on_the_model():
-    from proofs_check.settings import DEFAULT
+    from proofs_check.claims.settings import DEFAULT
     assert default_rule(S._expectation_claim(DEFAULT, "eq44")).status == "fails"
     sym = DEFAULT.with_(q_values=(-1.0, 1.0), rare_exponent=-0.9)
     assert default_rule(S._expectation_claim(sym, "eq44")).status == "holds"

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from proofs_check.strategies import connected_graphs
+from proofs_check.engine.strategies import connected_graphs
 from theory import topology as T
 
 

@@ -1,7 +1,7 @@
 """The schema of one neural experiment point (used by ``dssl neural`` and the empirical claims).
 
 Each key maps to ``(type, default, check, description)`` in the format of
-:data:`proofs_check.sweep.SCHEMA`; ``check`` is a tuple of allowed values, a callable returning
+:data:`proofs_check.sweep.SCHEMA` (the grid format of :mod:`proofs_check.engine.grids`); ``check`` is a tuple of allowed values, a callable returning
 an error message or ``None``, or ``None``. This module imports neither torch nor scikit-learn.
 """
 
@@ -57,6 +57,23 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "n_test": (int, 1000, _ATLEAST(10), "synthetic: test samples"),
     "threads": (int, 1, _ATLEAST(1), "torch intra-op threads (set explicitly: same seed, same bits)"),
     "seed": (int, 0, _NONNEG, "seed of data split, initialisation and minibatches"),
+}
+
+
+# The output columns of :func:`simulators.neural.experiment.run_point` (results.csv, metadata.json).
+NEURAL_METRICS: dict[str, str] = {
+    "avg_connectivity": "D-PSGD: the realised average connectivity |A_bar| of the drawn graph",
+    "accuracy": "linear-probe accuracy of the final (server / average / centralised) encoder on "
+                "the held-out test split (fraction)",
+    "dist_local_global": "mean over clients with data of ||w_i - w_g|| / ||w_g||, encoder weights "
+                         "after the last round (NaN for centralised)",
+    "dist_local_local": "mean over pairs of clients with data of ||w_i - w_j|| / ||w_g|| "
+                        "(NaN for centralised)",
+    "projector": "linear encoders: the flattened row-space projector P (d*d values)",
+    "rv": "linear encoders: the representability vector r_k = P_kk",
+    "final_loss": "SSL loss of the last round that trained a client",
+    "steps": "batched optimiser steps taken in all",
+    "seconds": "wall time of the run (s)",
 }
 
 

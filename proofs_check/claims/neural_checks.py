@@ -2,9 +2,9 @@
 
 Every run is one point of :data:`simulators.neural.config.NEURAL_SCHEMA`, evaluated by
 :func:`simulators.neural.experiment.run_point` and cached under ``ctx.work_dir/neural`` (the
-report's ``runs/`` folder) by :func:`proofs_check.sweep.run_points`, so claims that share runs
+report's ``runs/`` folder) by :func:`proofs_check.engine.grids.run_points`, so claims that share runs
 (Tables 1 and 5) compute them once and an interrupted ``dssl check`` resumes. Verdicts come from
-paired differences over at least 5 seeds (:mod:`proofs_check.empirical`). Without torch every
+paired differences over at least 5 seeds (:mod:`proofs_check.engine.empirical`). Without torch every
 claim here is ``inconclusive`` with the install hint.
 
 Profiles: ``smoke`` (tiny runs so the tests exercise every check; not for conclusions),
@@ -25,9 +25,9 @@ import numpy as np
 from simulators.neural import INSTALL_HINT, torch_available
 from simulators.neural.config import NEURAL_SCHEMA
 
-from . import paper_claims  # noqa: F401  (declares the paper claims this module checks)
-from .empirical import sign_evidence
-from .registry import REGISTRY, CheckContext, Evidence
+from . import paper  # noqa: F401  (declares the paper claims this module checks)
+from ..engine.empirical import sign_evidence
+from ..engine.registry import REGISTRY, CheckContext, Evidence
 
 NONIID = {"split": "dirichlet-class", "alpha": 0.1}
 RUN_CODE = ("theory", "simulators")      # what a run depends on: the key of its cached result
@@ -82,7 +82,7 @@ def seeds(ctx: CheckContext) -> list[int]:
 
 def point(ctx: CheckContext, **kw) -> dict:
     """A full, validated experiment point: schema defaults, the profile's run settings, ``kw``."""
-    from .sweep import expand, load_config
+    from ..engine.grids import expand, load_config
 
     fixed = {**settings(ctx)["run"], **kw}
     return expand(load_config({"fixed": fixed}, NEURAL_SCHEMA), NEURAL_SCHEMA)[0]
@@ -94,7 +94,7 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
         raise _NoTorch
     from simulators.neural.experiment import run_point
 
-    from .sweep import run_points
+    from ..engine.grids import run_points
 
     root = Path(ctx.work_dir) if ctx.work_dir else Path(tempfile.gettempdir()) / "dssl-neural-runs"
     rows, _ = run_points(points, root / "neural", fn=run_point, schema=NEURAL_SCHEMA,

@@ -1,6 +1,6 @@
 """Figures the evidence refers to: one per claim whose evidence carries plot ``series``.
 
-Checks never plot; they attach data (:attr:`proofs_check.registry.Evidence.series`). This module
+Checks never plot; they attach data (:attr:`proofs_check.engine.registry.Evidence.series`). This module
 draws it with one shared style (colour-blind-safe palette, labelled axes, legend) and writes PNG
 and PDF atomically.
 """

@@ -20,8 +20,8 @@ from theory.representations import projector_distance
 from theory.spectral_contrastive import fl_minus_pooled, spectral_contrastive_optimum
 from theory.splits import moment_heterogeneity, split_clients
 
-from .rates import rate_evidence
-from .registry import REGISTRY, CheckContext, Evidence
+from ..engine.rates import rate_evidence
+from ..engine.registry import REGISTRY, CheckContext, Evidence
 
 ALPHAS = (0.05, 0.3, 1.0, 3.0, 10.0, 100.0)
 N_CLIENTS, K, D, C = 8, 6, 10, 3

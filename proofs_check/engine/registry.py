@@ -6,9 +6,10 @@ toolkit's own theory), its source, a statement, and a list of *checks*. A check 
 definitions. A *verdict rule* turns the evidence into a :class:`Verdict`; the default rule is
 :func:`default_rule`. No verdict is ever written down: it is always computed from evidence.
 
-Users register their own claims the same way::
+Users register their own claims the same way, in a module that ``dssl check --claims`` loads
+(:mod:`proofs_check.engine.plugins`)::
 
-    from proofs_check.registry import REGISTRY, Evidence
+    from proofs_check import REGISTRY, Evidence
 
     @REGISTRY.claim("my.gap-positive", source="my paper, Lemma 2",
                     statement="Metropolis weights on a ring have a positive spectral gap")
@@ -137,7 +138,8 @@ _CODE_FINGERPRINTS: dict = {}
 
 
 # modules that only present results (plots, the CLI); editing them never changes a verdict
-PRESENTATION_MODULES = ("proofs_check/cli.py", "proofs_check/figures.py", "proofs_check/gallery.py")
+PRESENTATION_MODULES = ("proofs_check/cli.py", "proofs_check/engine/figures.py",
+                        "proofs_check/gallery.py")
 
 
 def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proofs_check")) -> str:
@@ -150,7 +152,7 @@ def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proof
     if packages not in _CODE_FINGERPRINTS:
         from pathlib import Path
 
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]
         h = hashlib.sha256()
         for pkg in packages:
             for path in sorted((root / pkg).rglob("*.py")):
@@ -175,7 +177,11 @@ class Claim:
     def fingerprint(self, ctx: CheckContext) -> str:
         """Cache key for resuming: the claim, the context, the source of its checks and of the
         whole toolkit (any code change invalidates cached results)."""
-        h = hashlib.sha256(f"{self.id}|{ctx.profile}|{ctx.seed}|{code_fingerprint()}".encode())
+        import importlib.util
+
+        torch = importlib.util.find_spec("torch") is not None   # optional extra: changes results
+        h = hashlib.sha256(f"{self.id}|{ctx.profile}|{ctx.seed}|{code_fingerprint()}|torch={torch}"
+                           .encode())
         for check in self.checks:
             try:
                 h.update(inspect.getsource(check).encode())
@@ -267,7 +273,7 @@ class Registry:
         """Decorator: register ``claim_id`` (if new) and add the decorated function as a check.
 
         ``rule`` sets the claim's verdict rule (also for a claim declared earlier, e.g. the
-        paper's claims in :mod:`proofs_check.paper_claims`).
+        paper's claims in :mod:`proofs_check.claims.paper`).
         """
         def decorate(fn: Check) -> Check:
             if claim_id not in self._claims:
@@ -285,19 +291,32 @@ class Registry:
         return decorate
 
     def select(self, only: Iterable[str] | None = None) -> list[Claim]:
-        """Claims whose ID equals or starts with (``prefix.*``) one of ``only``; all if None."""
+        """Claims matching any of ``only`` (all if ``None``/empty), in registration order.
+
+        A pattern with ``*``, ``?`` or ``[`` is a shell-style glob (``'paper.thm4.*'``,
+        ``'*.local'``); any other string must be a claim ID. A pattern that matches nothing
+        raises ``KeyError`` with a one-line message naming the closest IDs.
+        """
         if not only:
             return list(self._claims.values())
-        out = []
+        import difflib
+        import fnmatch
+
+        chosen: set[str] = set()
         for pattern in only:
-            if pattern.endswith("*"):
-                hits = [c for c in self._claims.values() if c.id.startswith(pattern[:-1])]
+            if not isinstance(pattern, str) or not pattern:
+                raise KeyError(f"a claim pattern must be a non-empty string, got {pattern!r}")
+            if any(ch in pattern for ch in "*?["):
+                hits = [cid for cid in self._claims if fnmatch.fnmatchcase(cid, pattern)]
             else:
-                hits = [self.get(pattern)]
+                hits = [pattern] if pattern in self._claims else []
             if not hits:
-                raise KeyError(f"no claim matches {pattern!r}")
-            out.extend(c for c in hits if c not in out)
-        return out
+                close = difflib.get_close_matches(pattern.rstrip("*?"), list(self._claims), n=3,
+                                                  cutoff=0.5)
+                hint = f"; closest: {', '.join(close)}" if close else "; see `dssl list`"
+                raise KeyError(f"no claim matches {pattern!r}{hint}")
+            chosen.update(hits)
+        return [c for c in self._claims.values() if c.id in chosen]
 
 
 def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
@@ -308,13 +327,22 @@ def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
     evidence: list[Evidence] = []
     crashed = False
     for check in claim.checks:
+        name = getattr(check, "__name__", repr(check))
         try:
             out = check(ctx)
         except Exception as exc:  # a broken check must not take the report down
             crashed = True
-            out = Evidence("numerical", f"check {getattr(check, '__name__', check)} raised "
-                           f"{type(exc).__name__}: {exc}", passed=None)
-        evidence.extend(out if isinstance(out, list) else [out])
+            out = Evidence("numerical", f"check {name} raised {type(exc).__name__}: {exc}",
+                           passed=None)
+        pieces = out if isinstance(out, list) else [out]
+        bad = [p for p in pieces if not isinstance(p, Evidence)]
+        if bad or not pieces:
+            crashed = True
+            got = repr(bad[0])[:80] if bad else "an empty list"
+            pieces = [p for p in pieces if isinstance(p, Evidence)] + [Evidence(
+                "numerical", f"check {name} returned {got}, not Evidence or a list of Evidence",
+                passed=None)]
+        evidence.extend(pieces)
     verdict = claim.rule(evidence)
     return ClaimResult(claim.id, claim.source, claim.statement, claim.latex, verdict, evidence,
                        time.perf_counter() - start, claim.fingerprint(ctx), crashed)

@@ -18,9 +18,9 @@ from theory.objectives import alignment_loss, alignment_loss_grad, mim_alignment
 from theory.paper_model import PaperModel
 from theory.representations import Subspace, projector_distance
 
-from . import paper_claims  # noqa: F401  (declares the claims these checks attach to)
-from .monte_carlo import zscores
-from .registry import REGISTRY, CheckContext, Evidence, conditional_rule
+from . import paper  # noqa: F401  (declares the claims these checks attach to)
+from ..engine.monte_carlo import zscores
+from ..engine.registry import REGISTRY, CheckContext, Evidence, conditional_rule
 
 P_MASK = 0.75
 

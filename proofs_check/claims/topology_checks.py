@@ -6,7 +6,7 @@ import numpy as np
 
 from theory import topology
 
-from .registry import REGISTRY, CheckContext, Evidence
+from ..engine.registry import REGISTRY, CheckContext, Evidence
 
 
 def _graphs(ctx: CheckContext):

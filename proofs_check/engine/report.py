@@ -2,8 +2,11 @@
 
 Layout of the output folder (default ``reports/latest``)::
 
-    OUT/report.json        {"version", "profile", "seed", "environment", "claims": [...]}
+    OUT/report.json        {"version", "profile", "seed", "partial", "selection", "environment",
+                            "claims": [...]}; strict JSON: NaN and infinities are written as null
     OUT/report.md          summary table (ID, claim, verdict, deciding evidence), then details
+    OUT/report-partial.*   the same for ``dssl check --only``: the selected claims only, marked
+                           partial, so a full report in the same folder is never touched
     OUT/figures/<ID>.png   the figures the evidence refers to (and .pdf)
     OUT/runs/points/*.json cached experiment points of the empirical (neural) claims
     OUT/cache/<ID>.json    one finished claim; reused on the next run when its fingerprint
@@ -55,8 +58,24 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def dumps(obj) -> str:
-    return json.dumps(obj, indent=2, default=_jsonable, allow_nan=True) + "\n"
+def _finite(obj):
+    """``obj`` with every non-finite float replaced by ``None`` (strict JSON has no NaN/inf)."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def dumps(obj, *, strict: bool = False) -> str:
+    """JSON text of ``obj`` (numpy and sympy values converted). ``strict``: non-finite floats
+    become ``null``, so any JSON parser reads it; otherwise they stay ``NaN``/``Infinity``
+    (Python's json reads them back, which the caches rely on)."""
+    if strict:
+        obj = _finite(json.loads(json.dumps(obj, default=_jsonable, allow_nan=True)))
+    return json.dumps(obj, indent=2, default=_jsonable, allow_nan=not strict) + "\n"
 
 
 def _run_one(claim_id: str, profile: str, seed: int, work_dir: str | None) -> dict:
@@ -94,7 +113,8 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
                disable=not progress)
 
     def finish(result: ClaimResult) -> None:
-        write_atomic(cache / f"{result.id}.json", dumps(result.to_dict()))
+        if not result.crashed:              # a crash is never cached: the next run retries it
+            write_atomic(cache / f"{result.id}.json", dumps(result.to_dict()))
         results[result.id] = result
         bar.set_postfix_str(result.id)
         bar.update(1)
@@ -146,17 +166,22 @@ def _cell(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_markdown(results: list[ClaimResult], ctx: CheckContext) -> str:
+def render_markdown(results: list[ClaimResult], ctx: CheckContext,
+                    selection: list[str] | None = None) -> str:
     counts = {v: sum(r.verdict.status == v for r in results) for v in VERDICTS}
+    partial = ([f"**Partial report**: only the {len(results)} claim(s) selected by "
+                f"`--only {' '.join(selection)}`.", ""] if selection else [])
     lines = [
-        "# dssl-verify report", "",
-        f"Profile `{ctx.profile}`, seed {ctx.seed}, dssl-verify {version()}.", "",
+        "# dssl-verify report" + (" (partial)" if selection else ""), "",
+        f"Profile `{ctx.profile}`, seed {ctx.seed}, dssl-verify {version()}.", "", *partial,
+        "The model, the objectives, the claim IDs and the verdict rules are documented in "
+        "`docs/theory.md` of dssl-verify.", "",
         "Each verdict is computed from the evidence listed under its claim: `holds` when every "
         "piece supports the claim, `fails` when one refutes it (its parameters and numbers are "
         "the counterexample), `inconclusive` when evidence is missing or undecided. `holds if` "
         "names a condition under which the toolkit found the claim to hold. Rate claims "
         "(`O(.)`, `Theta(.)`) are checked by fitting exponents over a grid of d with a 95% "
-        "interval and a margin of 0.05 (`proofs_check.rates`).", "",
+        "interval and a margin of 0.05 (`proofs_check.engine.rates`).", "",
         "| verdict | count |", "|---|---|", *(f"| {v} | {counts[v]} |" for v in VERDICTS), "",
         "| claim | statement | verdict | deciding evidence |", "|---|---|---|---|",
     ]
@@ -186,26 +211,38 @@ def render_markdown(results: list[ClaimResult], ctx: CheckContext) -> str:
     return "\n".join(lines)
 
 
+def report_paths(out: Path, partial: bool = False) -> tuple[Path, Path]:
+    """``(json, markdown)`` paths of the full (``report.*``) or partial (``report-partial.*``)
+    report in ``out``."""
+    stem = "report-partial" if partial else "report"
+    return Path(out) / f"{stem}.json", Path(out) / f"{stem}.md"
+
+
 def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
-                 *, figures: bool = True) -> tuple[Path, Path]:
-    """Write figures, ``report.json`` and ``report.md`` atomically into ``out``."""
+                 *, figures: bool = True, selection: list[str] | None = None) -> tuple[Path, Path]:
+    """Write figures, ``report.json`` and ``report.md`` atomically into ``out``.
+
+    With ``selection`` (the ``--only`` patterns) the report covers only ``results``, is marked
+    partial and goes to ``report-partial.json``/``.md``, leaving a full report untouched.
+    """
     out = Path(out)
     if figures:
         from .figures import claim_figure
 
         for r in results:
             r.figure = claim_figure(r, out)
-    js, md = out / "report.json", out / "report.md"
+    js, md = report_paths(out, partial=bool(selection))
     write_atomic(js, dumps({"version": version(), "profile": ctx.profile, "seed": ctx.seed,
+                            "partial": bool(selection), "selection": list(selection or []),
                             "environment": environment(),
-                            "claims": [r.to_dict() for r in results]}))
-    write_atomic(md, render_markdown(results, ctx))
+                            "claims": [r.to_dict() for r in results]}, strict=True))
+    write_atomic(md, render_markdown(results, ctx, selection))
     return js, md
 
 
 def verdict_table(report: dict, *, width: int = 150) -> str:
     """A Markdown table (ID, verdict, holds-if, deciding evidence) from a ``report.json`` dict,
-    for the README: ``python -m proofs_check.report reports/latest/report.json``."""
+    for the README: ``python -m proofs_check.engine.report reports/latest/report.json``."""
     lines = ["| claim | verdict | deciding evidence |", "|---|---|---|"]
     for c in report["claims"]:
         verdict = f"**{c['verdict']}**" + (f" (holds if: {c['holds_if']})" if c["holds_if"] else "")
@@ -213,7 +250,7 @@ def verdict_table(report: dict, *, width: int = 150) -> str:
     return "\n".join(lines)
 
 
-README_START = "<!-- verification-table:start (generated: python -m proofs_check.report --readme) -->"
+README_START = "<!-- verification-table:start (generated: python -m proofs_check.engine.report --readme) -->"
 README_END = "<!-- verification-table:end -->"
 
 
@@ -265,4 +302,4 @@ if __name__ == "__main__":
     elif len(args) == 1:
         print(verdict_table(json.loads(Path(args[0]).read_text())))
     else:
-        sys.exit("usage: python -m proofs_check.report REPORT.json | --readme REPORT_DIR")
+        sys.exit("usage: python -m proofs_check.engine.report REPORT.json | --readme REPORT_DIR")

@@ -2,7 +2,7 @@
 
 Every check works on small *structured* symbolic objects (explicit small ``W``, symmetric ``3x3``
 ``X``, diagonal matrices, ``N = 2..4`` clients) so it runs in well under a second, and returns
-:class:`~proofs_check.registry.Evidence` of kind ``"symbolic"``. A failed check carries the
+:class:`~proofs_check.engine.registry.Evidence` of kind ``"symbolic"``. A failed check carries the
 smallest exact counterexample it finds (integers/rationals). Checks take the formula under test as
 an argument (defaulting to the paper's), so a planted algebra error can be shown to be caught.
 """
@@ -17,8 +17,8 @@ import sympy as sp
 
 from theory.paper_model import PaperModel
 
-from . import model_checks, paper_claims  # noqa: F401  (declare the claims checked here)
-from .registry import REGISTRY, Evidence, conditional_rule
+from . import model_checks, paper  # noqa: F401  (declare the claims checked here)
+from ..engine.registry import REGISTRY, Evidence, conditional_rule
 from .settings import DEFAULT, PaperSetting
 
 HALF = sp.Rational(1, 2)

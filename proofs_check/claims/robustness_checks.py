@@ -33,9 +33,9 @@ from theory.structured import IdentityPlusBlock
 
 from simulators.client_data import empirical_target, sample_clients
 
-from . import paper_claims  # noqa: F401
-from .rates import rate_evidence
-from .registry import REGISTRY, CheckContext, Evidence, conditional_rule
+from . import paper  # noqa: F401
+from ..engine.rates import rate_evidence
+from ..engine.registry import REGISTRY, CheckContext, Evidence, conditional_rule
 from .settings import DEFAULT, PaperSetting, d_grid
 
 MIM = ("mim-eq17", "mim-surrogate", "mim-reconstruction")

@@ -16,11 +16,11 @@ from theory import bounds, topology
 from theory.mim import mask_moments
 from theory.objectives import cl_alignment_matrix
 
-from . import paper_claims  # noqa: F401
-from .registry import REGISTRY, CheckContext, Evidence
-from .search import find_counterexample
+from . import paper  # noqa: F401
+from ..engine.registry import REGISTRY, CheckContext, Evidence
+from ..engine.search import find_counterexample
 from .settings import DEFAULT
-from .strategies import connected_graphs, spd_matrices
+from ..engine.strategies import connected_graphs, spd_matrices
 
 RULES = ("metropolis", "max-degree", "uniform", "data-size")
 

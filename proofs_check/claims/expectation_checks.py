@@ -16,10 +16,10 @@ import numpy as np
 from theory.objectives import cl_alignment_matrix, mim_alignment_matrix, paper_mim_expectation
 from theory.structured import IdentityPlusBlock
 
-from . import paper_claims  # noqa: F401
-from .monte_carlo import zscores
-from .rates import rate_evidence
-from .registry import REGISTRY, CheckContext, Evidence, conditional_rule
+from . import paper  # noqa: F401
+from ..engine.monte_carlo import zscores
+from ..engine.rates import rate_evidence
+from ..engine.registry import REGISTRY, CheckContext, Evidence, conditional_rule
 from .settings import DEFAULT, PaperSetting, d_grid
 
 GROUPS = ("main [N]\\{i} diagonal", "own (i, i) entry", "all other entries")

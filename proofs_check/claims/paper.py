@@ -2,12 +2,12 @@
 
 This module only *declares* the claims (ID, source, statement). Checks attach to them from
 the modules that compute evidence; a claim with no evidence gets the verdict
-``inconclusive`` from :func:`proofs_check.registry.default_rule`.
+``inconclusive`` from :func:`proofs_check.engine.registry.default_rule`.
 """
 
 from __future__ import annotations
 
-from .registry import REGISTRY, Claim, Registry
+from ..engine.registry import REGISTRY, Claim, Registry
 
 PAPER_CLAIMS: tuple[tuple[str, str, str], ...] = (
     ("paper.eq16.stationary", "Eq. 16, Assumption A.5",

@@ -8,8 +8,8 @@ from theory.mixtures import GaussianMixture
 from theory.paper_model import PaperModel
 from theory.splits import split_clients
 
-from .monte_carlo import moment_zscores
-from .registry import REGISTRY, CheckContext, Evidence
+from ..engine.monte_carlo import moment_zscores
+from ..engine.registry import REGISTRY, CheckContext, Evidence
 
 Z_MAX = 6.0
 
