@@ -28,7 +28,7 @@ from theory.paper_model import PaperModel
 
 # %% [markdown]
 # ## 1. The paper's data model and its exact moments
-# `PaperModel` is the label-skew model of the paper (Section 1.2 of `THEORY.md`); its client
+# `PaperModel` is the label-skew model of the paper (Section 1.2 of `docs/theory.md`); its client
 # second moments are exact closed forms, never estimated.
 
 # %%

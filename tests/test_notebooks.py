@@ -11,9 +11,10 @@ pytest.importorskip("ipykernel")
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.py"))
 
 
-def test_there_are_four_notebooks():
+def test_the_notebooks_are_all_there():
     assert [p.stem for p in NOTEBOOKS] == ["01_tour", "02_check_your_bound",
-                                           "03_reproduce_a_figure", "04_reading_the_report"]
+                                           "03_reproduce_a_figure", "04_reading_the_report",
+                                           "05_your_own_bound"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -36,3 +36,14 @@ def test_two_commands_come_first():
     first = README.index("## ")
     assert README[first:].startswith("## Two commands")
     assert 'pip install -e ".[test,neural]" && python -m pytest' in README
+
+
+def test_docs_theory_documents_every_builtin_claim_and_is_linked():
+    cli._load_checks()
+    docs = (ROOT / "docs" / "theory.md").read_text()
+    builtin = [c.id for c in REGISTRY if c.id.startswith(("paper.", "ext.", "fix."))]
+    missing = [cid for cid in builtin if f"`{cid}`" not in docs]
+    assert not missing, f"docs/theory.md does not document: {missing}"
+    assert "docs/theory.md" in README
+    for path in (ROOT / "proofs_check").rglob("*.py"):   # the spec the code cites travels with it
+        assert "THEORY.md" not in path.read_text(), path

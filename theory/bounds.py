@@ -1,4 +1,4 @@
-"""Spectral-gap bounds for multi-round decentralised learning (THEORY.md 4), with proofs sketched.
+"""Spectral-gap bounds for multi-round decentralised learning (docs/theory.md §4), with proofs sketched.
 
 Definitions: ``rho = slem(W)`` (second largest eigenvalue modulus, :func:`theory.topology.slem`);
 the spectral gap is ``1 - rho``. ``pi`` is the stationary law of ``W``.

@@ -1,4 +1,4 @@
-"""Exact linear MIM reconstruction (Eq. 3) with a rank-``c`` encoder-decoder (THEORY.md 4).
+"""Exact linear MIM reconstruction (Eq. 3) with a rank-``c`` encoder-decoder (docs/theory.md §4).
 
 With ``M = diag(m)``, ``m_j ~ Bernoulli(q)`` i.i.d., ``q = 1 - p`` (``p`` the mask ratio), and
 ``A = W_d W_e`` of rank ``<= c``, the mask moments are

@@ -1,4 +1,4 @@
-"""Robustness of linear SSL representations on Gaussian mixtures split by Dirichlet (THEORY.md 4).
+"""Robustness of linear SSL representations on Gaussian mixtures split by Dirichlet (docs/theory.md §4).
 
 For a mixture (:class:`theory.mixtures.GaussianMixture`) and client class weights ``pi``
 ``(N, K)`` (a :class:`theory.splits.ClientSplit`), every client's moments are exact:

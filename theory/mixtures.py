@@ -1,4 +1,4 @@
-"""Gaussian mixtures with exact per-client moments (THEORY.md 4, "Gaussian non-IID mixtures").
+"""Gaussian mixtures with exact per-client moments (docs/theory.md §4, "Gaussian non-IID mixtures").
 
 A mixture has ``K`` components ``N(mu_c, Sigma_c)``. A client with class weights ``pi_i``
 (a row of a split's weight matrix, :mod:`theory.splits`) has

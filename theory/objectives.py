@@ -1,4 +1,4 @@
-"""The linear SSL loss family, its alignment matrices, and its exact optimum (THEORY.md 1.3).
+"""The linear SSL loss family, its alignment matrices, and its exact optimum (docs/theory.md §1.3).
 
 Both the SimSiam-style CL loss (Eq. 2) and the MIM alignment surrogate (Eq. 4) have the form
 

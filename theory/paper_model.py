@@ -1,4 +1,4 @@
-"""The paper's synthetic label-skew model (THEORY.md 1.2), with exact moments and sampling.
+"""The paper's synthetic label-skew model (docs/theory.md §1.2), with exact moments and sampling.
 
 Index mapping (code is 0-based, the paper 1-based)
 --------------------------------------------------
@@ -47,7 +47,7 @@ from .validation import as_float, as_int
 
 
 class PaperModel:
-    """The label-skew model of THEORY.md 1.2 with free scalings.
+    """The label-skew model of docs/theory.md §1.2 with free scalings.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Downstream linear probes on a learned representation (THEORY.md 4, robustness measures).
+"""Downstream linear probes on a learned representation (docs/theory.md §4, robustness measures).
 
 For a labelled Gaussian mixture (:class:`theory.mixtures.GaussianMixture`, class weights ``pi``)
 and a representation with orthonormal basis ``U`` (features ``z = U^T x``), the best affine

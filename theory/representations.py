@@ -1,4 +1,4 @@
-"""Learned representations as subspaces, and the metrics on them (THEORY.md 1.4).
+"""Learned representations as subspaces, and the metrics on them (docs/theory.md §1.4).
 
 A :class:`Subspace` of ``R^d`` is stored compactly: an orthonormal ``(m, k)`` block supported
 on the first ``m`` coordinates, plus ``bulk`` standard basis vectors ``e_j`` with ``j >= m``.
@@ -153,7 +153,7 @@ def projector_distance(a: Subspace, b: Subspace, ord: str = "fro") -> float:
 
 
 def sensitivity(r, c: int) -> float:
-    """``s = max_{k < c} r_k - min_{k < c} r_k`` over the first ``c`` coordinates (THEORY.md 1.4)."""
+    """``s = max_{k < c} r_k - min_{k < c} r_k`` over the first ``c`` coordinates (docs/theory.md §1.4)."""
     r = as_array("r", r, ndim=1)
     c = as_int("c", c, minimum=1, maximum=r.size)
     head = r[:c]

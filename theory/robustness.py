@@ -1,4 +1,4 @@
-"""Representability and sensitivity of local, FL and DecL representations (THEORY.md 1.4).
+"""Representability and sensitivity of local, FL and DecL representations (docs/theory.md §1.4).
 
 For a stack of client alignment matrices ``X`` (dense ``(N, d, d)`` or batched
 :class:`~theory.structured.IdentityPlusBlock`), rank ``c`` and a mixing matrix ``W``:

@@ -1,4 +1,4 @@
-"""Client splits of a labelled data set and measures of their heterogeneity (THEORY.md 4).
+"""Client splits of a labelled data set and measures of their heterogeneity (docs/theory.md §4).
 
 Every split returns a :class:`ClientSplit` holding both views of the same partition:
 

@@ -1,6 +1,6 @@
 """Scaled identity plus a leading block: second moments that never materialise ``d x d``.
 
-The paper's data model (THEORY.md 1.2) puts all structure on the first ``2N`` coordinates; the
+The paper's data model (docs/theory.md §1.2) puts all structure on the first ``2N`` coordinates; the
 remaining ``d - 2N`` coordinates carry isotropic noise only. Its second moments are therefore
 
 .. math::

@@ -1,4 +1,4 @@
-"""Network topology: graphs, neighbourhoods, mixing matrices and their spectra (THEORY.md 1.1, 4).
+"""Network topology: graphs, neighbourhoods, mixing matrices and their spectra (docs/theory.md §1.1, 4).
 
 Definitions used throughout
 ---------------------------

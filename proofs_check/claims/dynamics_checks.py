@@ -367,11 +367,11 @@ REGISTRY.claim("ext.fedavg.client-drift", source="theory.bounds (6)",
 REGISTRY.claim("ext.topology.fmmc-rounds", source="Boyd, Diaconis, Xiao (2004)",
                statement="Fastest-mixing weights need no more gossip rounds to a target consensus than "
                          "Metropolis or max-degree weights")(check_fmmc_rounds)
-REGISTRY.claim("ext.topology.same-degree-gap", source="THEORY.md 4 (topology claims)",
+REGISTRY.claim("ext.topology.same-degree-gap", source="docs/theory.md §4 (topology claims)",
                statement="With the same degree sequence the static Eq. 1 model predicts no difference, "
                          "while the graph with the larger spectral gap brings client representations "
                          "closer to FL after t rounds")(check_same_degree)
-REGISTRY.claim("ext.topology.regular-vs-irregular", source="THEORY.md 4 (topology claims)",
+REGISTRY.claim("ext.topology.regular-vs-irregular", source="docs/theory.md §4 (topology claims)",
                statement="At equal |A_bar|, with the paper's uniform weights a regular graph's DecL "
                          "objective (static and t -> infinity) is FL's, an irregular graph's is not")(check_regular_irregular)
 REGISTRY.claim("paper.cor4.5.connectivity")(check_multiround_connectivity)

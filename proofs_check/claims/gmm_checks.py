@@ -1,4 +1,4 @@
-"""Claims on Gaussian mixtures split by Dirichlet(alpha) (``ext.gmm.*``, THEORY.md 4).
+"""Claims on Gaussian mixtures split by Dirichlet(alpha) (``ext.gmm.*``, docs/theory.md §4).
 
 All quantities are exact (client moments of the mixture) except in ``ext.gmm.finite-sample``.
 Gaps are measured against the IID split of the same data, whose every client (and FL) learns the
@@ -164,17 +164,17 @@ def _warm(ctx: CheckContext) -> None:
     _gap_table(ctx)
 
 
-REGISTRY.claim("ext.gmm.gap-vs-alpha", source="THEORY.md 4 (Gaussian non-IID mixtures)",
+REGISTRY.claim("ext.gmm.gap-vs-alpha", source="docs/theory.md §4 (Gaussian non-IID mixtures)",
                statement="Robustness gaps (distance to the IID optimum) shrink as the Dirichlet alpha grows, "
                          "for every objective and framework; FL has no gap for objectives linear in the "
                          "moments")(check_gap_vs_alpha)
-REGISTRY.claim("ext.gmm.mim-vs-cl", source="THEORY.md 4; paper Thm 4.4 analogue",
+REGISTRY.claim("ext.gmm.mim-vs-cl", source="docs/theory.md §4; paper Thm 4.4 analogue",
                statement="MIM (reconstruction, surrogate) is more robust than CL (similar, dissimilar) in "
                          "local and DecL training at every alpha tried")(check_mim_vs_cl)
 REGISTRY.claim("ext.gmm.fl-spectral-mismatch", source="theory.spectral_contrastive",
                statement="The FL spectral contrastive objective exceeds the pooled one by sum_i s_i "
                          "tr(P D_i P D_i), which tracks the moment heterogeneity")(check_spectral_mismatch)
-REGISTRY.claim("ext.gmm.finite-sample", source="THEORY.md 4",
+REGISTRY.claim("ext.gmm.finite-sample", source="docs/theory.md §4",
                statement="Finite-sample representations approach the population ones at rate "
                          "n^(-1/2) in the samples per client")(check_finite_sample)
 

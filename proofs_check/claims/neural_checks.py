@@ -47,7 +47,7 @@ PROFILES: dict[str, dict] = {
              "linear_rounds": 200},
 }
 
-# The paper's numbers, shown beside ours and never asserted (THEORY.md section 2).
+# The paper's numbers, shown beside ours and never asserted (docs/theory.md §2).
 PAPER_TABLE1 = {  # fine-tuning accuracy %, IID -> label-skew non-IID
     ("CIFAR-10", "CNN", "SimSiam"): (86.03, 84.33), ("CIFAR-10", "CNN", "MAE"): (87.28, 86.97),
     ("CIFAR-10", "ViT", "SimSiam"): (72.32, 69.50), ("CIFAR-10", "ViT", "MAE"): (69.90, 68.20),
@@ -248,7 +248,7 @@ def fig2b_mar(ctx: CheckContext) -> list[Evidence]:
 @REGISTRY.claim("ext.neural.linear-closed-form", source="toolkit (issue 8)",
                 statement="A linear encoder trained by the neural pipeline (minibatch AdamW, "
                           "noise augmentations) on the spectral contrastive loss converges to the "
-                          "closed-form optimum of THEORY.md 4 for the training moments: normalised "
+                          "closed-form optimum of docs/theory.md §4 for the training moments: normalised "
                           "projector distance below 0.1 at every seed")
 @_empirical
 def linear_closed_form(ctx: CheckContext) -> Evidence:

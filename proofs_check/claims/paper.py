@@ -1,4 +1,4 @@
-"""The paper's claims (THEORY.md section 2) with their fixed IDs.
+"""The paper's claims (docs/theory.md §2) with their fixed IDs.
 
 This module only *declares* the claims (ID, source, statement). Checks attach to them from
 the modules that compute evidence; a claim with no evidence gets the verdict

@@ -1,4 +1,4 @@
-"""Numerical checks of the paper's structural claims (THEORY.md section 2).
+"""Numerical checks of the paper's structural claims (docs/theory.md §2).
 
 Every check computes from the definitions by a route that does not use the toolkit's own closed
 forms for the quantity under test: Monte Carlo over masks and samples (Eq. 17), L-BFGS on the

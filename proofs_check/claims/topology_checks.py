@@ -40,7 +40,7 @@ def _fmmc(ctx: CheckContext) -> list[Evidence]:
 
 
 @REGISTRY.claim(
-    "ext.topology.uniform-stationary", source="THEORY.md 4 (mixing matrices)",
+    "ext.topology.uniform-stationary", source="docs/theory.md §4 (mixing matrices)",
     statement="The paper's uniform rule W_ij = 1/|A_i| has stationary law pi_i = |A_i| / sum_j |A_j| "
               "(not uniform unless the graph is regular)",
     latex=r"\pi^\top W = \pi^\top,\ \pi_i = |A_i| / \textstyle\sum_j |A_j|",

@@ -1,7 +1,7 @@
 """Rate claims: fit the exponent of a quantity over a grid of d, with an interval, and decide.
 
 The paper's ``O(.)``/``Theta(.)`` terms carry no constants, so they are checked as *rates*
-(THEORY.md 5): ``log |q(d)| = a + b log d`` by least squares over the upper half of the grid
+(docs/theory.md §5): ``log |q(d)| = a + b log d`` by least squares over the upper half of the grid
 (the asymptotic end), with a 95% t-interval for ``b``; the constant is ``exp(a)``.
 
 Decision, with an exponent margin ``delta`` (default 0.05) for curvature of finite-d curves:

@@ -1,6 +1,6 @@
 """The claim registry: claims, the checks that produce evidence, and computed verdicts.
 
-A :class:`Claim` has a fixed ID (THEORY.md section 2 for ``paper.*``, ``ext.*`` for the
+A :class:`Claim` has a fixed ID (docs/theory.md §2 for ``paper.*``, ``ext.*`` for the
 toolkit's own theory), its source, a statement, and a list of *checks*. A check is a function
 ``check(ctx: CheckContext) -> Evidence | list[Evidence]`` that computes something from the
 definitions. A *verdict rule* turns the evidence into a :class:`Verdict`; the default rule is

@@ -8,7 +8,7 @@ Images ``(1, 8, 8)``: a random translation by at most one pixel (zero padding), 
 ``U[0.8, 1.2]``, brightness ``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.05 (the 8x8 analogue
 of SimSiam's crop and colour jitter). Vectors: additive Gaussian noise of s.d. ``noise``, so the
 two views of ``x`` have cross moment ``E[x1 x2^T] = E[x x^T]`` (the positives of the spectral
-contrastive closed form, THEORY.md 4).
+contrastive closed form, docs/theory.md §4).
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
         if point["arch"] == "linear":
             P = row_space_projector(res.params)
             out["projector"] = P.ravel().tolist()
-            out["rv"] = np.diag(P).tolist()          # r_k = ||P e_k||^2 (THEORY.md 1.4)
+            out["rv"] = np.diag(P).tolist()          # r_k = ||P e_k||^2 (docs/theory.md §1.4)
         out.update({"final_loss": final_loss, "steps": res.steps,
                     "seconds": time.perf_counter() - start})
         return out

@@ -1,4 +1,4 @@
-"""The SSL losses of the neural runs and MAR's weight schedule (THEORY.md section 3).
+"""The SSL losses of the neural runs and MAR's weight schedule (docs/theory.md §3).
 
 All losses act on one client's batch; ``training`` maps them over clients with ``torch.func``.
 """
@@ -66,7 +66,7 @@ def mmd_bandwidth(z: torch.Tensor, zbar: torch.Tensor) -> torch.Tensor:
 
 def a_mmd(z: torch.Tensor, zbar: torch.Tensor, *, distance: str = "squared",
           sigma: torch.Tensor | float | None = None) -> torch.Tensor:
-    """The unbiased Gaussian-kernel MMD estimate of MAR (THEORY.md section 3):
+    """The unbiased Gaussian-kernel MMD estimate of MAR (docs/theory.md §3):
 
     .. math:: \\frac{1}{B(B-1)} \\Big(\\sum_{a \\ne b} k(z_a, z_b) + \\sum_{a \\ne b} k(\\bar z_a,
               \\bar z_b)\\Big) - \\frac{2}{B^2} \\sum_{a, b} k(z_a, \\bar z_b),
@@ -90,7 +90,7 @@ def a_mmd(z: torch.Tensor, zbar: torch.Tensor, *, distance: str = "squared",
 
 
 def mar_gamma(omega, total: float, gamma_max: float = 0.1, gamma_min: float = 1e-3):
-    """MAR's cosine weight schedule (THEORY.md section 3):
+    """MAR's cosine weight schedule (docs/theory.md §3):
 
     .. math:: \\gamma = \\gamma_{min} + (\\gamma_{max} - \\gamma_{min}) \\tfrac12 (1 + \\cos(\\pi \\omega / \\Omega))
 
