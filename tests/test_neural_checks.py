@@ -33,6 +33,12 @@ def test_smoke_claims_run_from_five_seeds_and_share_cached_runs(tmp_path):
         for e in res.evidence:
             if e.kind == "empirical":
                 assert e.numbers["n_seeds"] >= 5
+        if cid != "ext.neural.linear-closed-form":      # the report shows how it was decided
+            head = res.evidence[0]
+            assert head.params["role"] == "decision"
+            for word in ("Margin", "Correction", "Design", "seeds"):
+                assert word in head.summary, (cid, word)
+            assert all("margin_source" in e.params for e in res.evidence[1:])
     points = list((tmp_path / "neural" / "points").glob("*.json"))
     # Table 5 and the drift claim reuse Table 1's runs; Fig 2b reuses Table 1's FedAvg MAE runs
     t1 = 2 * 2 * 5
@@ -55,6 +61,7 @@ def test_dssl_neural_runs_a_config_and_resumes(tmp_path, capsys):
     assert "accuracy" in text and "spectral" in text and "2 runs" in text
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["computed_this_run"] == 2
+    assert not [c for c, text in meta["columns"].items() if "undocumented" in text]
     assert main(["neural", str(cfg), "--out", str(out), "--quiet"]) == 0
     assert json.loads((out / "metadata.json").read_text())["computed_this_run"] == 0
 

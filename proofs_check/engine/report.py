@@ -181,7 +181,11 @@ def render_markdown(results: list[ClaimResult], ctx: CheckContext,
         "the counterexample), `inconclusive` when evidence is missing or undecided. `holds if` "
         "names a condition under which the toolkit found the claim to hold. Rate claims "
         "(`O(.)`, `Theta(.)`) are checked by fitting exponents over a grid of d with a 95% "
-        "interval and a margin of 0.05 (`proofs_check.engine.rates`).", "",
+        "interval and a margin of 0.05 (`proofs_check.engine.rates`). Empirical claims declare "
+        "an effect margin with its source; a cell holds when a one-sided t-test puts the effect "
+        "above 0 and fails when one puts it below the margin, with Holm's correction across "
+        "cells and the level spent across looks of added seeds (`proofs_check.engine.empirical`).",
+        "",
         "| verdict | count |", "|---|---|", *(f"| {v} | {counts[v]} |" for v in VERDICTS), "",
         "| claim | statement | verdict | deciding evidence |", "|---|---|---|---|",
     ]
