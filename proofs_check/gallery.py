@@ -94,7 +94,7 @@ def fig_sensitivity_vs_d(res: dict[str, ClaimResult]):
     fig, axes = plt.subplots(2, 2, figsize=(TWO_COLUMNS, 4.6))
     routes = (("population", "population (exact E X)"), ("finite", "finite samples, |D_i| = d"))
     for r, (route, rname) in enumerate(routes):
-        for col, (fw, fname) in enumerate((("decl_average", "DecL (final average)"), ("fl", "FL"))):
+        for col, (fw, fname) in enumerate((("decl_global", "DecL (Eq. 1)"), ("fl", "FL"))):
             ax = axes[r, col]
             d0, slopes = None, []
             for obj, (d, s) in _thm44_series(res, fw, route).items():
@@ -120,7 +120,7 @@ def fig_sensitivity_vs_d(res: dict[str, ClaimResult]):
 
 def fig_bounds_vs_actual(res):
     fig, axes = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.9), sharey=True)
-    for ax, fw, title in zip(axes, ("decl_average", "fl"), ("DecL", "FL")):
+    for ax, fw, title in zip(axes, ("decl_global", "fl"), ("DecL (Eq. 1)", "FL")):
         for name, (d, s) in _thm44_series(res, fw, "bound").items():
             ax.loglog(d, s, "--", color="0.15" if "MIM" in name else "0.55",
                       label=f"paper's width, {name.replace(' bound', '')}")

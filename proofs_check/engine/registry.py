@@ -41,6 +41,14 @@ class Evidence:
     ``passed`` is ``True`` (supports the claim), ``False`` (refutes it; then
     ``counterexample`` should let anyone re-run it: parameters, seed, the numbers compared) or
     ``None`` (indeterminate: say why in ``summary``).
+
+    Two optional keys of ``params`` are read by the engine:
+
+    - ``params["quantifiers"]``: a dict saying what exactly was tested, printed with the
+      evidence in the report: ``index_set``, ``framework``, ``regime``, ``inequality``,
+      ``tolerance`` (see :func:`quantifiers`);
+    - ``params["role"] == "extra"``: labelled extra evidence (another framework, an index the
+      claim excludes) that the report shows but the verdict rules never count.
     """
 
     kind: str
@@ -60,6 +68,20 @@ class Evidence:
             self.passed = bool(self.passed)
 
 
+def quantifiers(*, index_set: str, framework: str, regime: str, inequality: str,
+                tolerance: str) -> dict:
+    """What a check evaluates, as the claim states it: the index set (e.g. ``k in [N] \\ {i}``),
+    the framework (e.g. ``DecL, the Eq. 1 objective``), the regime (``population`` or
+    ``finite samples, |D_i| = d^beta``), the inequality and the tolerance it is decided with."""
+    return {"index_set": index_set, "framework": framework, "regime": regime,
+            "inequality": inequality, "tolerance": tolerance}
+
+
+def counted(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence a verdict rule counts: everything not labelled ``params["role"] == "extra"``."""
+    return [e for e in evidence if e.params.get("role") != "extra"]
+
+
 @dataclass
 class Verdict:
     status: str
@@ -73,7 +95,9 @@ class Verdict:
 
 
 def default_rule(evidence: list[Evidence]) -> Verdict:
-    """Refuted by any failing evidence; holds when every piece passes; else inconclusive."""
+    """Refuted by any failing evidence; holds when every piece passes; else inconclusive.
+    Evidence labelled extra (:func:`counted`) is ignored."""
+    evidence = counted(evidence)
     if not evidence:
         return Verdict("inconclusive", "no check has produced evidence for this claim yet")
     failed = [e for e in evidence if e.passed is False]
@@ -95,6 +119,7 @@ def conditional_rule(condition: str) -> Callable[[list[Evidence]], Verdict]:
     it, the verdict is ``fails`` with ``holds_if=condition``; otherwise :func:`default_rule`.
     """
     def rule(evidence: list[Evidence]) -> Verdict:
+        evidence = counted(evidence)
         verdict = default_rule(evidence)
         cond = [e for e in evidence if e.params.get("case") == "condition"]
         general = [e for e in evidence if e.params.get("case") != "condition"]

@@ -208,7 +208,13 @@ def render_markdown(results: list[ClaimResult], ctx: CheckContext,
         lines.append("")
         for e in r.evidence:
             mark = {True: "pass", False: "FAIL", None: "open"}[e.passed]
+            if e.params.get("role") == "extra":
+                mark += ", extra: not counted"
             lines.append(f"- [{e.kind}, {mark}] {e.summary}")
+            q = e.params.get("quantifiers")
+            if isinstance(q, dict) and q:
+                lines.append("  - tested as: " + "; ".join(f"{k.replace('_', ' ')}: {v}"
+                                                          for k, v in q.items()))
         if r.figure:
             lines += ["", f"![{r.id}]({r.figure})"]
         lines += ["", f"({r.seconds:.2f} s{', a check crashed' if r.crashed else ''})", ""]
