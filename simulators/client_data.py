@@ -10,6 +10,11 @@ stacked ``(N, d, d)`` and computed for all clients in one ``einsum``:
   ``b = x + xi'`` (noise variance ``noise``);
 * ``cl-dissimilar``: the same with ``b = H x``;
 * ``second-moment``: ``S_hat`` (the input of the exact MIM reconstruction optimum).
+
+:func:`sampled_second_moments` draws the client second moments ``S_hat_i`` of ``n`` samples
+*exactly in distribution* without materialising the samples (multinomial counts for the
+discrete part, Wishart draws by the Bartlett decomposition for the Gaussian part), so
+``|D_i| = d^beta`` is affordable for ``beta`` up to 3 and beyond.
 """
 
 from __future__ import annotations
@@ -64,6 +69,105 @@ def empirical_target(x, kind: str, *, p: float | None = None, H=None, noise: flo
         b = x @ H.T
     ba = np.einsum("nia,nib->nab", b, a) / n
     return (ba + np.swapaxes(ba, 1, 2)) / 2
+
+
+MAX_SIGNAL_GROUPS = 1 << 14
+
+
+def _signal_groups(model: PaperModel, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct noiseless signals ``v_g`` (restricted to the first ``2N`` coordinates) of
+    client ``i`` and their probabilities: each main class with each ``q`` pattern, and the
+    rare class. Shapes ``(G, 2N)`` and ``(G,)``."""
+    n, m, r = model.n_clients, 2 * model.n_clients, model.rare_fraction
+    others = [k for k in range(n) if k != i]
+    patterns = ((np.arange(1 << len(others))[:, None] >> np.arange(len(others))) & 1)  # (P, N-1)
+    q = model.q_values[patterns]
+    pq = np.prod(model.q_probs[patterns], axis=1)
+    vs, ps = [], []
+    for sign in (1.0, -1.0):
+        v = np.zeros((len(q), m))
+        v[:, others] = -model.tau * q
+        v[:, i] = sign
+        vs.append(v)
+        ps.append((1 - r) / 2 * pq)
+    rare = np.zeros((1, m))
+    rare[0, model.rare_classes[i]] = 1.0
+    return np.concatenate(vs + [rare]), np.concatenate(ps + [[r]])
+
+
+def sampled_second_moments(model: PaperModel, n: int,
+                           rng: np.random.Generator | int | None = None) -> np.ndarray:
+    r"""Client sample second moments ``S_hat_i = (1/n) sum_j x_ij x_ij^T`` ``(N, d, d)`` of ``n``
+    i.i.d. samples per client, drawn exactly in distribution without drawing the samples.
+
+    Write ``x = v + mu xi`` with the signal ``v`` in the first ``m = 2N`` coordinates (block
+    ``A``) and only noise in the other ``d - m`` (block ``B``). Per client:
+
+    .. math::
+        n_g \sim \mathrm{Mult}(n, p_g), \quad
+        C = \sum_g (\sqrt{n_g} v_g + \mu z_g)(\sqrt{n_g} v_g + \mu z_g)^T + \mu^2 W_A,
+        \quad W_A \sim \mathcal{W}_m(n - G_+, I),
+
+    (the sample mean and scatter of Gaussian noise are independent within each group ``g``;
+    ``G_+`` groups are non-empty) is ``sum_j x_A x_A^T``. With ``C = L L^T`` and ``Z`` an
+    ``m x (d - m)`` standard normal matrix, ``sum_j x_A xi_B^T = L Z`` and
+    ``sum_j xi_B xi_B^T = Z^T Z + W_B``, ``W_B ~ W_{d-m}(n - m, I)`` (rotate the samples by the
+    QR factor of ``X_A``). Wishart draws are ``scipy.stats.wishart`` (Bartlett decomposition).
+
+    ``n`` may be far larger than memory allows samples (e.g. ``d^3``); it must be at least
+    ``m + G`` so the Wishart degrees of freedom are at least the dimension. The law is checked
+    against :func:`sample_clients` in the tests.
+    """
+    from scipy import stats
+
+    n = as_int("n", n, minimum=1)
+    rng = np.random.default_rng(rng)
+    d, N, mu = model.d, model.n_clients, model.mu
+    m = 2 * N
+    if (1 << (N - 1)) * 2 + 1 > MAX_SIGNAL_GROUPS:
+        raise ValueError(f"n_clients = {N} gives 2^{N} + 1 signal groups; at most "
+                         f"{MAX_SIGNAL_GROUPS} are supported")
+    out = np.empty((N, d, d))
+    for i in range(N):
+        v, pg = _signal_groups(model, i)
+        if n < m + len(pg):
+            raise ValueError(f"n = {n} samples is too few for the exact route: need n >= "
+                             f"2N + {len(pg)} = {m + len(pg)}")
+        counts = rng.multinomial(n, pg / pg.sum())
+        nz = counts > 0
+        u = np.sqrt(counts[nz])[:, None] * v[nz] + mu * rng.standard_normal((int(nz.sum()), m))
+        C = u.T @ u + mu**2 * stats.wishart(df=n - int(nz.sum()), scale=np.eye(m)).rvs(random_state=rng)
+        C = np.atleast_2d(C)
+        out[i, :m, :m] = C
+        if d > m:
+            L = np.linalg.cholesky(C)
+            Z = rng.standard_normal((m, d - m))
+            WB = stats.wishart(df=n - m, scale=np.eye(d - m)).rvs(random_state=rng)
+            WB = np.atleast_2d(WB)
+            out[i, :m, m:] = mu * (L @ Z)
+            out[i, m:, :m] = out[i, :m, m:].T
+            out[i, m:, m:] = mu**2 * (Z.T @ Z + WB)
+    return out / n
+
+
+def targets_from_second_moments(S, kind: str, *, p: float | None = None) -> np.ndarray:
+    """Empirical targets that are functions of ``S_hat`` alone, ``(N, d, d)``: ``mim-eq17``
+    (``2p(1-p) Diag S_hat``), ``mim-surrogate`` (``p(1-p)(S_hat - Diag S_hat)``),
+    ``second-moment`` and ``cl-exact-views`` (``S_hat``: CL with similar views and the view
+    noise integrated out, whose population target is the same ``S``)."""
+    S = as_array("S", S, ndim=3)
+    if kind in ("second-moment", "cl-exact-views"):
+        return S
+    p = as_float("p", p, open_unit_interval=True)
+    idx = np.arange(S.shape[1])
+    out = np.zeros_like(S) if kind == "mim-eq17" else S.copy()
+    if kind == "mim-eq17":
+        out[:, idx, idx] = 2 * p * (1 - p) * S[:, idx, idx]
+        return out
+    if kind == "mim-surrogate":
+        out[:, idx, idx] = 0.0
+        return p * (1 - p) * out
+    raise ValueError(f"kind must be mim-eq17, mim-surrogate, second-moment or cl-exact-views, got {kind!r}")
 
 
 def minibatch_sampler(model: PaperModel, batch_size: int, kind: str, *, p: float | None = None,

@@ -36,3 +36,67 @@ def test_bad_input():
         empirical_target(x, "mim-eq17")
     with pytest.raises(ValueError, match="needs H"):
         empirical_target(x, "cl-dissimilar")
+
+
+# --- exact-in-distribution client second moments (|D_i| = d^beta without the samples) --------
+def test_sampled_second_moments_have_the_law_of_sample_second_moments():
+    """Two independent routes, 2000 draws each, at d = 8, N = 3, n = 40: every upper-triangular
+    entry's mean and variance agree (z-tests, Bonferroni over entries at 0.001), and the top
+    eigenvalue of client 0 has the same law (two-sample KS, p > 0.001)."""
+    from scipy import stats
+
+    from proofs_check.claims.settings import DEFAULT
+    from simulators.client_data import sample_clients, sampled_second_moments
+
+    model, n, reps = DEFAULT.model(8), 40, 2000
+    rng = np.random.default_rng(5)
+    a = np.stack([sampled_second_moments(model, n, rng) for _ in range(reps)])
+    b = []
+    for _ in range(reps):
+        x, _ = sample_clients(model, n, rng)
+        b.append(np.einsum("nia,nib->nab", x, x) / n)
+    b = np.stack(b)
+    iu = np.triu_indices(8)
+    A, B = a[:, :, iu[0], iu[1]], b[:, :, iu[0], iu[1]]
+    k = A.shape[1] * A.shape[2]
+    crit = stats.norm.isf(0.001 / (2 * k))
+    z_mean = (A.mean(0) - B.mean(0)) / np.sqrt(A.var(0) / reps + B.var(0) / reps)
+    assert np.abs(z_mean).max() < crit
+    # variance: compare through the squared deviations (their means are the variances)
+    da, db = (A - A.mean(0)) ** 2, (B - B.mean(0)) ** 2
+    z_var = (da.mean(0) - db.mean(0)) / np.sqrt(da.var(0) / reps + db.var(0) / reps)
+    assert np.abs(z_var).max() < crit
+    top_a = np.linalg.eigvalsh(a[:, 0])[:, -1]
+    top_b = np.linalg.eigvalsh(b[:, 0])[:, -1]
+    assert stats.ks_2samp(top_a, top_b).pvalue > 1e-3
+    # and the mean is the exact population second moment
+    exact = model.second_moments()
+    assert np.abs((a.mean(0) - exact) / np.sqrt(a.var(0) / reps + 1e-300)).max() < crit
+
+
+def test_sampled_second_moments_scale_to_huge_samples_and_refuse_too_few():
+    import pytest
+
+    from proofs_check.claims.settings import DEFAULT
+    from simulators.client_data import sampled_second_moments
+
+    model = DEFAULT.model(60)
+    S = sampled_second_moments(model, 10**12, 3)      # d^beta with beta ~ 6.7, no samples drawn
+    assert np.abs(S - model.second_moments()).max() < 1e-4     # LLN at n = 1e12
+    assert np.allclose(S, np.swapaxes(S, 1, 2))
+    with pytest.raises(ValueError, match="too few"):
+        sampled_second_moments(model, 10, 3)
+    a, b = sampled_second_moments(model, 500, 9), sampled_second_moments(model, 500, 9)
+    assert np.array_equal(a, b)                                 # same seed, same bits
+
+
+def test_targets_from_second_moments_match_the_sample_route():
+    from proofs_check.claims.settings import DEFAULT
+    from simulators.client_data import empirical_target, sample_clients, targets_from_second_moments
+
+    x, _ = sample_clients(DEFAULT.model(10), 30, 1)
+    S = empirical_target(x, "second-moment")
+    for kind in ("mim-eq17", "mim-surrogate"):
+        np.testing.assert_allclose(targets_from_second_moments(S, kind, p=0.75),
+                                   empirical_target(x, kind, p=0.75), rtol=1e-12, atol=1e-14)
+    assert targets_from_second_moments(S, "cl-exact-views") is not None

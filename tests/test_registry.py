@@ -123,3 +123,31 @@ def test_parallel_jobs_give_the_same_results(tmp_path):
     for a, b in zip(seq, par):
         assert a.verdict == b.verdict
         assert [e.summary for e in a.evidence] == [e.summary for e in b.evidence]
+
+
+def test_threshold_rule_locates_a_threshold_from_the_evidence():
+    from proofs_check.engine.registry import threshold_rule
+
+    def piece(beta, passed, series="a"):
+        return Evidence("numerical", f"beta={beta}", passed, params={"beta": beta, "series": series})
+
+    rule = threshold_rule("beta", name="beta")
+    grid = [piece(1.0, False), piece(1.5, False), piece(2.0, True), piece(3.0, True),
+            Evidence("numerical", "population", True)]
+    v = rule(grid)
+    assert v.status == "fails" and v.holds_if.startswith("beta >= 2 ")
+    assert "(1.5, 2]" in v.holds_if
+    # moving the failure moves the threshold: nothing is written down
+    v = rule([piece(1.0, False), piece(1.5, True), piece(2.0, True), piece(3.0, True)])
+    assert "beta >= 1.5" in v.holds_if
+    # a failure at the top of the grid, or a failing population piece: no threshold
+    assert rule([piece(1.0, False), piece(3.0, False)]).holds_if is None
+    assert rule([piece(1.0, False), piece(3.0, True),
+                 Evidence("numerical", "population", False)]).holds_if is None
+    # a series that fails below but is not followed above gets no threshold
+    assert rule([piece(1.0, False, "b"), piece(1.0, True), piece(2.0, True)]).holds_if is None
+    # undecided just below the threshold: not located
+    assert rule([piece(1.0, False), piece(1.5, None), piece(2.0, True)]).holds_if is None
+    # extra evidence never counts
+    extra = Evidence("numerical", "extra", False, params={"role": "extra"})
+    assert rule([piece(1.0, True), extra]).status == "holds"

@@ -36,11 +36,13 @@ from theory.representations import sensitivity
 from theory.robustness import representability_profile
 from theory.structured import IdentityPlusBlock
 
-from simulators.client_data import empirical_target, sample_clients
+from simulators.client_data import (empirical_target, sample_clients, sampled_second_moments,
+                                    targets_from_second_moments)
 
 from . import paper  # noqa: F401
 from ..engine.rates import rate_evidence
-from ..engine.registry import REGISTRY, CheckContext, Evidence, conditional_rule, quantifiers
+from ..engine.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, quantifiers,
+                               threshold_rule)
 from .settings import DEFAULT, PaperSetting, d_grid
 
 STRICT_RTOL = 1e-9       # a strict ">" needs a difference above 1e-9 x the compared values
@@ -173,6 +175,90 @@ def sample_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     return {"grid": grid, "values": out}
 
 
+# ------------------------------------------- finite samples, |D_i| = d^beta
+# objective in the report -> (target of S_hat, objective for rv_of)
+# (CL targets with the view noise integrated out: X = S_hat for similar views and
+# (H S_hat + S_hat H^T)/2 for dissimilar ones, the same population targets as sampled views)
+BETA_OBJECTIVES = {"mim-eq17": ("mim-eq17", "mim-eq17"),
+                   "mim-surrogate": ("mim-surrogate", "mim-surrogate"),
+                   "mim-reconstruction": ("second-moment", "mim-reconstruction"),
+                   "cl-exact-views": ("cl-exact-views", "cl-similar"),
+                   "cl-dissimilar-exact-views": ("cl-exact-views", "cl-dissimilar")}
+BETA_SERIES = {"cl-exact-views": "cl-similar", "cl-dissimilar-exact-views": "cl-dissimilar"}
+BETA_LABEL = "beta (|D_i| = d^beta)"
+
+
+def beta_grid(profile: str) -> tuple[float, ...]:
+    """Sample-size exponents beta (``|D_i| = d^beta``; the paper allows any beta >= 1)."""
+    return {"smoke": (1.0, 3.0), "quick": (1.0, 2.0, 3.0), "full": (1.0, 1.5, 2.0, 2.5, 3.0)}[profile]
+
+
+def beta_d_grid(profile: str) -> np.ndarray:
+    """d for the beta checks: 20..50 (smoke), 20..500 (quick), 20..1000 (full); the exact
+    route needs ``|D_i| >= 2N + 2^N + 1``, hence d >= 20. (The sampling itself is cheap at any
+    d and beta; the dense eigensolves of the d x d targets bound the grid.)"""
+    hi = {"smoke": 50, "quick": 500, "full": 1000}[profile]
+    n = {"smoke": 6, "quick": 6, "full": 8}[profile]
+    return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
+
+
+@lru_cache(maxsize=8)
+def beta_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
+    """``1 - min r`` over the theorem's index set for every (objective, framework, beta, d):
+    client second moments of ``|D_i| = round(d^beta)`` samples drawn exactly in distribution
+    (:func:`simulators.client_data.sampled_second_moments`), one draw per point.
+    One draw of ``S_hat`` serves every objective that is a function of it."""
+    grid, betas = beta_d_grid(profile), beta_grid(profile)
+    draws = 1
+    _, W = decl_graph(setting)
+    n = setting.n_clients
+    off = ~np.eye(n, dtype=bool)
+    values = {}
+    for b, beta in enumerate(betas):
+        for j, d in enumerate(grid):
+            model = setting.model(int(d))
+            acc: dict = {}
+            for t in range(draws):
+                rng = np.random.default_rng([seed, 91, b, j, t])
+                S = sampled_second_moments(model, int(round(float(d) ** beta)), rng)
+                H = dissimilar_H(int(d), 2 * n).to_dense()
+                for obj, (kind, rv_obj) in BETA_OBJECTIVES.items():
+                    X = targets_from_second_moments(S, kind, p=setting.p)
+                    if obj == "cl-dissimilar-exact-views":
+                        X = (H @ X + X @ H.T) / 2
+                    for fw in ("local", "fl", "decl_global"):
+                        r = rv_of(setting, X, rv_obj, fw, W)["r"]
+                        gap = 1 - (r[:, :n][off].min() if fw == "local" else r.min())
+                        acc.setdefault((obj, fw), []).append(gap)
+            for key, gaps in acc.items():
+                values.setdefault((*key, beta), []).append(float(np.median(gaps)))
+    return {"grid": grid, "betas": betas, "values": values}
+
+
+def beta_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: str,
+                          framework: str) -> list[Evidence]:
+    """One rate piece per beta: ``1 - min r`` on the theorem's index set against d, for
+    ``|D_i| = d^beta`` samples per client (``params["beta"]``, read by :func:`threshold_rule`)."""
+    prof = beta_profile(setting, ctx.profile, ctx.seed)
+    base = BETA_SERIES.get(objective, objective)
+    claimed = _claimed_rate(base, prof["grid"], setting.n_clients)
+    index = "theorem-local" if framework == "local" else "global"
+    out = []
+    for beta in prof["betas"]:
+        gaps = np.array(prof["values"][(objective, framework, beta)])
+        regime = (f"finite samples, |D_i| = d^{beta:g} per client, drawn exactly in distribution "
+                  "(multinomial counts, Wishart by Bartlett)")
+        params = {"objective": objective, "framework": framework, "beta": beta, "series": base,
+                  "setting": setting.as_dict(), "seed": ctx.seed, "profile": ctx.profile,
+                  "case": "condition" if objective == "mim-eq17" else "general",
+                  "quantifiers": _theorem_quantifiers(objective, framework, index, regime, claimed)}
+        where = INDEX_TEXT[index].split(" (")[0].split(",")[0]
+        out.append(rate_evidence(f"{objective}, {framework}, |D_i| = d^{beta:g}: 1 - min_k r_k over "
+                                 f"{where}", prof["grid"], gaps, claimed, kind="upper", floor=1e-12,
+                                 ylabel="1 - min r", params=params))
+    return out
+
+
 def decl_graph(setting: PaperSetting):
     """The DecL network of the per-d checks: a path on N nodes, the paper's weights 1/|A_i|."""
     G = topology.path_graph(setting.n_clients)
@@ -284,7 +370,7 @@ def sample_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective:
     for fw, index, extra in keys:
         gaps = np.array(prof["values"][(objective, fw)]["gap"])
         params = {"objective": objective, "framework": framework, "samples_per_client": "d",
-                  "setting": setting.as_dict(), "seed": ctx.seed, "profile": ctx.profile,
+                  "beta": 1.0, "series": objective, "setting": setting.as_dict(), "seed": ctx.seed, "profile": ctx.profile,
                   "case": "condition" if objective == "mim-eq17" else "general",
                   "quantifiers": _theorem_quantifiers(objective, framework, index, regime, claimed)}
         if extra:
@@ -308,6 +394,12 @@ def _theorem_check(objectives, framework):
                     ev.params["case"] = "condition"
             out.extend(pieces)
             out.extend(sample_theorem_evidence(ctx, setting, obj, framework))
+            beta_obj = {"cl-similar": "cl-exact-views",
+                        "cl-dissimilar": "cl-dissimilar-exact-views"}.get(obj, obj)
+            if beta_obj in BETA_OBJECTIVES:
+                out.extend(beta_theorem_evidence(ctx, setting, beta_obj, _framework_for(obj, framework)
+                                                 if obj != "mim-reconstruction" else
+                                                 ("decl_global" if framework == "decl_global" else framework)))
             if framework == "decl_global" and obj != "mim-reconstruction":   # labelled extra
                 for ev in theorem_evidence(ctx, setting, obj, "decl_average"):
                     ev.params["role"] = "extra"
@@ -319,8 +411,10 @@ def _theorem_check(objectives, framework):
 
 _EQ17 = "X^M is the paper's Eq. 17 matrix (as in its proof) rather than the Eq. 4/Eq. 3 model"
 for fw_name, fw in (("local", "local"), ("decl", "decl_global"), ("fl", "fl")):
-    REGISTRY.claim(f"paper.thm4.2.{fw_name}", rule=conditional_rule(_EQ17))(_theorem_check(MIM, fw))
-    REGISTRY.claim(f"paper.thm4.3.{fw_name}")(_theorem_check(CL, fw))
+    REGISTRY.claim(f"paper.thm4.2.{fw_name}", rule=threshold_rule(
+        "beta", conditional_rule(_EQ17), name=BETA_LABEL))(_theorem_check(MIM, fw))
+    REGISTRY.claim(f"paper.thm4.3.{fw_name}", rule=threshold_rule(
+        "beta", name=BETA_LABEL))(_theorem_check(CL, fw))
 
 
 # ------------------------------------------------------- Thm 4.4, rates
@@ -539,6 +633,7 @@ REGISTRY.claim("paper.cor4.5.connectivity")(check_cor45)
 @REGISTRY.prepare
 def _warm_shared_caches(ctx: CheckContext) -> None:
     sample_profile(DEFAULT, ctx.profile, ctx.seed)
+    beta_profile(DEFAULT, ctx.profile, ctx.seed)
     for kind in ("general", "uniform"):
         _connectivity_table(ctx.profile, ctx.seed, DEFAULT, kind)
 REGISTRY.claim("paper.thm4.6.fl-vs-decl")(check_thm46)

@@ -133,6 +133,60 @@ def conditional_rule(condition: str) -> Callable[[list[Evidence]], Verdict]:
     return rule
 
 
+def threshold_rule(param: str, fallback: Callable[[list[Evidence]], Verdict] | None = None,
+                   *, name: str | None = None, series: str = "series"
+                   ) -> Callable[[list[Evidence]], Verdict]:
+    """A rule for claims that hold only above a threshold of a model parameter (e.g. the
+    sample-size exponent beta of ``|D_i| = d^beta``).
+
+    Evidence carrying ``params[param]`` is grouped by its value. When ``fallback`` (default
+    :func:`default_rule`) says ``fails``, the rule looks for the smallest grid value ``t*`` such
+    that every counted piece at ``param >= t*`` passes and every piece without the parameter
+    passes too, while some piece below ``t*`` fails. If one exists the verdict stays ``fails``
+    (as stated, the claim does not hold for every allowed value) with ``holds_if`` giving the
+    threshold and its uncertainty (the grid interval it lies in). The threshold is located from
+    the evidence; it is never written down. Pieces may name the quantity they measure in
+    ``params[series]``: a series that is not passing somewhere below ``t*`` must have evidence
+    at every grid value from ``t*`` up, or no threshold is claimed for it.
+    """
+    fallback = fallback or default_rule
+    label = name or param
+
+    def rule(evidence: list[Evidence]) -> Verdict:
+        verdict = fallback(evidence)
+        ev = counted(evidence)
+        if verdict.status != "fails":
+            return verdict
+        free = [e for e in ev if param not in e.params]
+        if any(e.passed is not True for e in free):
+            return verdict
+        values = sorted({float(e.params[param]) for e in ev if param in e.params})
+        ok = {v: all(e.passed is True for e in ev if param in e.params and float(e.params[param]) == v)
+              for v in values}
+        first = next((k for k in range(len(values)) if all(ok[w] for w in values[k:])), None)
+        if not first:                       # None: fails at the top of the grid; 0: never fails
+            return verdict
+        v, below = values[first], values[first - 1]
+        if not any(e.passed is False for e in ev
+                   if param in e.params and float(e.params[param]) == below):
+            return verdict                  # undecided just below: no threshold located
+        at = {}
+        for e in ev:
+            if param in e.params:
+                at.setdefault(e.params.get(series), set()).add(float(e.params[param]))
+        weak = {e.params.get(series) for e in ev if param in e.params
+                and float(e.params[param]) < v and e.passed is not True}
+        if any(not set(values[first:]) <= at[s_] for s_ in weak):
+            return verdict                  # a failing series is not followed above t*
+        cond = (f"{label} >= {v:g} (found on the grid {', '.join(f'{w:g}' for w in values)}: "
+                f"it fails at {below:g} and holds from {v:g} on, so the threshold lies in "
+                f"({below:g}, {v:g}])")
+        if verdict.holds_if:
+            cond += f"; or {verdict.holds_if}"
+        return Verdict("fails", verdict.reason, verdict.counterexample, holds_if=cond)
+    return rule
+
+
 @dataclass
 class CheckContext:
     """What a check may depend on: the profile and the base seed (plus where to cache runs
