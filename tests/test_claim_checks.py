@@ -1,5 +1,6 @@
 """Every paper claim's checks run at a small size; a different model changes a verdict."""
 
+import numpy as np
 import pytest
 
 from proofs_check.claims import (expectation_checks, paper_checks, robustness_checks,  # noqa: F401

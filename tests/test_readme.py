@@ -5,7 +5,8 @@ from pathlib import Path
 from proofs_check import cli
 from proofs_check.gallery import FIGURES
 from proofs_check.engine.registry import REGISTRY
-from proofs_check.engine.report import README_END, README_START, table_from_markdown
+from proofs_check.engine.report import (FIX_END, FIX_START, README_END, README_START,
+                                        corrections_from_markdown, table_from_markdown)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -16,6 +17,11 @@ def test_readme_table_is_generated_from_the_committed_report():
     block = README.split(README_START, 1)[1].split(README_END, 1)[0].strip()
     assert block == table_from_markdown(REPORT.read_text()), \
         "README table is stale: run python -m proofs_check.engine.report --readme reports/full"
+
+
+def test_readme_corrections_table_is_generated_from_the_committed_report():
+    block = README.split(FIX_START, 1)[1].split(FIX_END, 1)[0].strip()
+    assert block == corrections_from_markdown(REPORT.read_text()).strip()
 
 
 def test_committed_report_covers_every_registered_claim():

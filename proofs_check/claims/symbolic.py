@@ -18,7 +18,7 @@ import sympy as sp
 from theory.paper_model import PaperModel
 
 from . import model_checks, paper  # noqa: F401  (declare the claims checked here)
-from ..engine.registry import REGISTRY, Evidence, conditional_rule
+from ..engine.registry import REGISTRY, Evidence, conditional_rule, quantifiers
 from .settings import DEFAULT, PaperSetting
 
 HALF = sp.Rational(1, 2)
@@ -341,6 +341,11 @@ def check_width_limits(condition_case: bool = True) -> list[Evidence]:
     lm = sp.limit(wm * d_sym ** sp.Rational(4, 5), d_sym, sp.oo)
     lc = sp.limit(wc * d_sym ** sp.Rational(3, 5), d_sym, sp.oo)
     case = {"case": "condition"} if condition_case else {}
+    case["quantifiers"] = quantifiers(
+        index_set="- (the widths 1 - bound of the paper's MIM and CL bounds)",
+        framework="the bound expressions of Thms 4.2/4.3 (O-constants 1, p = 3/4)",
+        regime="a formula in d, d -> infinity", inequality="lim w^C / w^M = infinity; "
+        "w^M ~ d^(-4/5), w^C ~ d^(-3/5)", tolerance="exact (sympy limits)")
     return [_ev(f"widths of the paper's bounds (O-constants 1, p = 3/4): lim w^C / w^M = {ratio}",
                 ratio == sp.oo, params=case),
             _ev(f"lim w^M d^(4/5) = {lm}, lim w^C d^(3/5) = {lc}: the widths scale as d^(-4/5) and "

@@ -194,6 +194,12 @@ def render_markdown(results: list[ClaimResult], ctx: CheckContext,
                                               if r.verdict.holds_if else "")
         lines.append(f"| [`{r.id}`](#{r.id.replace('.', '')}) | {_cell(r.statement, 140)} | {verdict} | "
                      f"{_cell(r.verdict.reason)} |")
+    pairs = corrections_table(results)
+    if pairs:
+        lines += ["", "## Paper against corrected statements", "",
+                  "Each `fix.*` claim states the strongest corrected version of a failing paper claim "
+                  "that the toolkit supports; it is fixed before its evidence is computed and can fail.",
+                  "", pairs]
     lines += ["", "## Details", ""]
     for r in results:
         lines += [f"### {r.id}", "", f"*{r.source}*: {r.statement}", ""]
@@ -219,6 +225,26 @@ def render_markdown(results: list[ClaimResult], ctx: CheckContext,
             lines += ["", f"![{r.id}]({r.figure})"]
         lines += ["", f"({r.seconds:.2f} s{', a check crashed' if r.crashed else ''})", ""]
     return "\n".join(lines)
+
+
+def corrections_table(results: list[ClaimResult], *, width: int = 140) -> str:
+    """Markdown rows pairing each ``fix.X`` result with ``paper.X``: statement, verdict and one
+    line of deciding evidence for both ("" when there is no ``fix.*`` result)."""
+    by_id = {r.id: r for r in results}
+    rows = []
+    for r in results:
+        if not r.id.startswith("fix."):
+            continue
+        paper = by_id.get("paper." + r.id[len("fix."):])
+        pv = (f"**{paper.verdict.status}**" if paper else "(not in this report)")
+        rows.append(f"| `{'paper.' + r.id[4:]}`: {_cell(paper.statement if paper else '', 90)} | {pv} | "
+                    f"{_cell(paper.verdict.reason if paper else '', width)} | `{r.id}`: "
+                    f"{_cell(r.statement, 120)} | **{r.verdict.status}** | {_cell(r.verdict.reason, width)} |")
+    if not rows:
+        return ""
+    head = ["| paper claim | verdict | deciding evidence | corrected statement | verdict | deciding evidence |",
+            "|---|---|---|---|---|---|"]
+    return "\n".join(head + rows)
 
 
 def report_paths(out: Path, partial: bool = False) -> tuple[Path, Path]:
@@ -288,15 +314,35 @@ def publish(report_dir: str | Path, readme: str | Path = "README.md",
     return update_readme(readme, dest)
 
 
+FIX_START = "<!-- corrections-table:start (generated: python -m proofs_check.engine.report --readme) -->"
+FIX_END = "<!-- corrections-table:end -->"
+
+
+def corrections_from_markdown(md: str) -> str:
+    """The paper-against-corrected table of a ``report.md`` text ("" if it has none)."""
+    if "## Paper against corrected statements" not in md:
+        return ""
+    block = md.split("## Paper against corrected statements", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(ln for ln in block.splitlines() if ln.startswith("|"))
+
+
+def _replace_block(text: str, start: str, end: str, body: str) -> str:
+    if start not in text or end not in text:
+        raise ValueError(f"the README has no {start.split(':')[0]} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def update_readme(readme: str | Path = "README.md", report_md: str | Path = "figures/report.md") -> bool:
-    """Rewrite the block between the README's table markers from ``report_md``."""
+    """Rewrite the blocks between the README's table markers from ``report_md``: the verdict
+    table and the paper-against-corrected table."""
     readme = Path(readme)
     text = readme.read_text()
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme} has no verification-table markers")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{table_from_markdown(Path(report_md).read_text())}\n{README_END}{tail}"
+    md = Path(report_md).read_text()
+    new = _replace_block(text, README_START, README_END, table_from_markdown(md))
+    if FIX_START in new:
+        new = _replace_block(new, FIX_START, FIX_END, corrections_from_markdown(md))
     if new != text:
         write_atomic(readme, new)
     return new != text
