@@ -65,3 +65,37 @@ def test_bad_jobs_is_a_usage_error(tmp_path, capsys):
     for command in (["check"], ["figures"], ["sweep", "c.toml"], ["neural", "c.toml"]):
         assert main([*command, "--out", str(tmp_path), "--jobs", "0"]) == 2
         assert "--jobs: must be >= 1" in capsys.readouterr().err
+
+
+def test_jobs_above_the_cpu_count_and_bad_seeds_are_refused(tmp_path, capsys):
+    import os
+
+    too_many = str((os.cpu_count() or 1) + 1)
+    assert main(["check", "--out", str(tmp_path), "--jobs", too_many]) == 2
+    assert "CPUs of this machine" in capsys.readouterr().err
+    for seed in ("-1", str(2**64), "x"):
+        assert main(["check", "--out", str(tmp_path), "--seed", seed]) == 2
+        assert "--seed" in capsys.readouterr().err
+
+
+def test_report_files_respect_the_umask(tmp_path):
+    import os
+    import stat
+
+    from proofs_check.engine.report import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o644
+
+
+def test_report_json_is_strict(smoke_report):
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    text = (smoke_report / "report.json").read_text()
+    data = json.loads(text, parse_constant=refuse)       # NaN/Infinity would raise here
+    assert data["partial"] is False

@@ -96,3 +96,13 @@ def test_moment_heterogeneity_structured_matches_dense():
 def test_validation(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         split_clients(**kwargs)
+
+
+def test_more_clients_than_samples_is_refused():
+    import pytest
+
+    from theory.splits import split_clients
+
+    for method in ("iid", "dirichlet-class", "dirichlet-client", "balanced"):
+        with pytest.raises(ValueError, match="n_clients = 12 exceeds the 10 samples"):
+            split_clients(np.arange(10) % 2, 12, method, alpha=1.0, rng=0)

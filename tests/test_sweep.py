@@ -152,3 +152,10 @@ def test_corrupt_point_files_are_named_and_recomputed(tmp_path, capsys):
         assert str(f) in err
     strip = lambda rs: [{k: v for k, v in r.items() if k != "seconds"} for r in rs]
     assert strip(again) == strip(rows)
+
+
+def test_non_finite_values_are_refused_before_any_work(tmp_path):
+    for key in ("alpha", "separation", "connectivity"):
+        for bad in ("inf", "nan"):
+            with pytest.raises(ConfigError, match=f"{key}: .* must be a finite number"):
+                load_config(f"[fixed]\n{key} = {bad}\n", SCHEMA)

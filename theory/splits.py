@@ -117,6 +117,9 @@ def split_clients(labels, n_clients: int, method: str = "iid", *, alpha: float |
     labels, k = _labels(labels, n_classes)
     n = labels.size
     n_cl = as_int("n_clients", n_clients, minimum=1)
+    if n_cl > n:
+        raise ValueError(f"n_clients = {n_cl} exceeds the {n} samples: some clients would hold "
+                         "no data; use at most as many clients as samples")
     if method not in SPLIT_METHODS:
         raise ValueError(f"method must be one of {SPLIT_METHODS}, got {method!r}")
     rng = np.random.default_rng(rng)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numbers
 
+import math
+
 import numpy as np
 
 
@@ -102,6 +104,8 @@ def schema_value(key: str, value, spec: tuple):
         value = float(value)
     if typ is not bool and isinstance(value, bool) or not isinstance(value, typ):
         raise TypeError(f"{key}: expected {typ.__name__}, got {value!r} ({type(value).__name__})")
+    if typ is float and not math.isfinite(value):
+        raise ValueError(f"{key}: {value!r} must be a finite number")
     if isinstance(check, tuple):
         if value not in check:
             raise ValueError(f"{key}: {value!r} is not allowed; allowed values: {list(check)}")

@@ -160,9 +160,12 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
 
 
 def _empirical(fn):
-    """Turn a missing torch into inconclusive evidence with the install hint."""
+    """Turn a missing torch into inconclusive evidence with the install hint: checked before
+    the check runs, so nothing that imports torch is reached without it."""
     @functools.wraps(fn)
     def check(ctx: CheckContext):
+        if not torch_available():
+            return Evidence("empirical", f"not run: {INSTALL_HINT}", passed=None)
         try:
             return fn(ctx)
         except _NoTorch:

@@ -43,6 +43,12 @@ def _jsonable(obj):
     return str(obj)          # never let serialisation take a report down
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and ``os.replace`` (no partial files)."""
     path = Path(path)
@@ -51,6 +57,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; give the umask's mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
