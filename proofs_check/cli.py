@@ -37,9 +37,24 @@ def _select(only):
         raise UsageError(f"--only: {exc.args[0]}") from None
 
 
+def _writable_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot hold the results, before any work."""
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {str(out)!r} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write to {str(out)!r} ({exc.strerror or exc})") from None
+
+
 def _check(args: argparse.Namespace) -> int:
     from .engine.report import report_paths, run_claims, write_report
 
+    _writable_out(args.out)
     _load_checks(args.claims)
     claims = _select(args.only)
     ctx = CheckContext(profile=args.profile, seed=args.seed)
@@ -59,9 +74,15 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .engine.grids import ConfigError
-    from .sweep import run_sweep
+    from .engine.grids import ConfigError, load_config
+    from .sweep import SCHEMA, run_sweep
 
+    try:
+        load_config(args.config, SCHEMA)              # validate before anything else
+    except ConfigError as exc:
+        print(f"dssl sweep: {exc}", file=sys.stderr)
+        return 2
+    _writable_out(args.out)
     try:
         rows = run_sweep(args.config, args.out, jobs=args.jobs, backend=args.backend,
                          scheduler=args.scheduler, progress=not args.quiet)
@@ -98,6 +119,7 @@ def _neural(args: argparse.Namespace) -> int:
     if not torch_available():
         print(f"dssl neural: {INSTALL_HINT}", file=sys.stderr)
         return 2
+    _writable_out(args.out)
     from simulators.neural.experiment import run_point
 
     try:

@@ -99,3 +99,63 @@ def test_report_json_is_strict(smoke_report):
     text = (smoke_report / "report.json").read_text()
     data = json.loads(text, parse_constant=refuse)       # NaN/Infinity would raise here
     assert data["partial"] is False
+
+
+def test_bad_config_paths_and_outputs_are_one_line_errors(tmp_path, capsys):
+    folder = tmp_path / "a-folder.toml"
+    folder.mkdir()
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b"[fixed]\nd = 10 # \xe9t\xe9\n")
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    cases = [(tmp_path / "missing.toml", "does not exist"), (folder, "is a folder"),
+             (latin, "not UTF-8"), (empty, "is empty")]
+    for command in ("sweep", "neural"):
+        for path, message in cases:
+            assert main([command, str(path), "--out", str(tmp_path / "o")]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and message in err, (command, err)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    good = tmp_path / "good.toml"
+    good.write_text("[fixed]\nd = 6\n")
+    for out in (a_file, a_file / "below"):
+        assert main(["check", "--only", "ext.model.structured-moments", "--out", str(out), "--quiet"]) == 2
+        assert "--out" in capsys.readouterr().err
+        assert main(["sweep", str(good), "--out", str(out), "--quiet"]) == 2
+        assert "--out" in capsys.readouterr().err
+
+
+def test_killed_check_leaves_no_orphaned_workers(tmp_path):
+    """SIGKILL of ``dssl check --jobs 2``: its forked workers end with it (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
+        import pytest
+        pytest.skip("needs Linux and 2 CPUs")
+    proc = subprocess.Popen([sys.executable, "-m", "proofs_check.cli", "check", "--profile", "smoke",
+                             "--jobs", "2", "--quiet", "--out", str(tmp_path / "o"),
+                             "--only", "paper.*", "ext.gmm.*"])
+
+    def children() -> list[int]:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True)
+        return [int(x) for x in out.stdout.split()]
+
+    deadline, kids = time.time() + 60, []
+    while time.time() < deadline and not kids:
+        kids = children()
+        time.sleep(0.1)
+    assert kids, "no worker processes were started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 20
+    alive = kids
+    while time.time() < deadline and alive:
+        time.sleep(0.2)
+        alive = [k for k in kids if os.path.exists(f"/proc/{k}") and
+                 open(f"/proc/{k}/stat").read().split()[2] != "Z"]
+    assert not alive, f"workers {alive} outlived their killed parent"

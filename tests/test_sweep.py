@@ -159,3 +159,11 @@ def test_non_finite_values_are_refused_before_any_work(tmp_path):
         for bad in ("inf", "nan"):
             with pytest.raises(ConfigError, match=f"{key}: .* must be a finite number"):
                 load_config(f"[fixed]\n{key} = {bad}\n", SCHEMA)
+
+
+def test_dask_without_a_scheduler_starts_a_local_cluster(tmp_path):
+    pytest.importorskip("distributed")
+    seq = run_sweep(TINY, tmp_path / "seq", progress=False)
+    dsk = run_sweep(TINY, tmp_path / "dask", backend="dask", jobs=1, progress=False)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert strip(seq) == strip(dsk)

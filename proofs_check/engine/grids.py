@@ -67,9 +67,25 @@ def load_config(source: str | Path | dict, schema: dict) -> dict:
     if isinstance(source, dict):
         raw = source
     else:
-        path = Path(source)
+        is_path = isinstance(source, Path) or Path(str(source)).exists() or str(source).endswith(".toml")
+        if is_path:
+            path = Path(source)
+            if not path.exists():
+                raise ConfigError(f"config file {str(path)!r} does not exist")
+            if path.is_dir():
+                raise ConfigError(f"config {str(path)!r} is a folder; give a TOML file")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
+            except OSError as exc:
+                raise ConfigError(f"config file {str(path)!r} cannot be read: {exc.strerror}") from None
+            if not text.strip():
+                raise ConfigError(f"config file {str(path)!r} is empty")
+        else:
+            text = str(source)
         try:
-            raw = tomllib.loads(path.read_text() if path.exists() else str(source))
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config is not valid TOML: {exc}") from None
     unknown = set(raw) - {"sweep", "parameters", "fixed"}
@@ -209,9 +225,16 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
                unit="point", disable=not progress)
     if todo:
         if backend == "dask":
-            from dask.distributed import Client
+            from dask.distributed import Client, LocalCluster
 
-            client = Client(scheduler) if scheduler else None
+            try:   # no scheduler given: a local cluster of ``jobs`` single-threaded workers
+                client = (Client(scheduler, timeout="10s") if scheduler else
+                          Client(LocalCluster(n_workers=jobs, threads_per_worker=1,
+                                              dashboard_address=None)))
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"--scheduler: cannot reach the Dask scheduler {scheduler!r} "
+                                  f"({type(exc).__name__}); start one or leave --scheduler out "
+                                  "for a local cluster") from None
             try:
                 with joblib.parallel_backend("dask"):
                     results = joblib.Parallel(return_as="generator_unordered")(
@@ -220,8 +243,10 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
                         rows[point_key({k: row[k] for k in schema}, packages)] = row
                         bar.update(1)
             finally:
-                if client is not None:
-                    client.close()
+                cluster = client.cluster if not scheduler else None
+                client.close()
+                if cluster is not None:
+                    cluster.close()
         elif jobs == 1:
             for pt in todo:
                 rows[point_key(pt, packages)] = _run_one(pt, out, fn, packages)

@@ -85,6 +85,20 @@ def dumps(obj, *, strict: bool = False) -> str:
     return json.dumps(obj, indent=2, default=_jsonable, allow_nan=not strict) + "\n"
 
 
+def _die_with_parent() -> None:
+    """Worker initialiser: ask the kernel to end this worker when its parent dies (Linux
+    ``prctl(PR_SET_PDEATHSIG, SIGTERM)``), so a killed ``dssl check`` leaves no orphans."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # 1: PR_SET_PDEATHSIG
+        except OSError:   # pragma: no cover  (no glibc: workers end when the queue closes)
+            pass
+
+
 def _run_one(claim_id: str, profile: str, seed: int, work_dir: str | None) -> dict:
     """Worker entry point (``--jobs``): run one registered claim, return its dict."""
     return run_claim(REGISTRY.get(claim_id), CheckContext(profile, seed, work_dir)).to_dict()
@@ -135,7 +149,8 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
 
         REGISTRY.run_prepare(ctx)          # shared caches, inherited by the forked workers
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
+                                 initializer=_die_with_parent) as pool:
             futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed, ctx.work_dir) for c in outer]
             for fut in as_completed(futures):
                 finish(ClaimResult.from_dict(fut.result()))
