@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine.grids import ALL_CODE, ConfigError, expand, load_config, run_points, write_results
+from .engine.grids import (ALL_CODE, ConfigError, check_memory, expand, load_config, run_points,
+                           write_results)
 
 # key -> (type, default, check, description); check returns an error message or None
 _POS = lambda v: None if v > 0 else "must be > 0"
@@ -57,6 +58,15 @@ METRICS: dict[str, str] = {
     "moment_heterogeneity": "(1/N) sum_i ||S_i - S_bar||_F^2 of the exact client second moments",
     "seconds": "wall time of the evaluation (s)",
 }
+
+
+def memory_estimate(point: dict) -> float:
+    """Bytes a mixture point needs, roughly: the dense route holds a few ``(N, d, d)`` stacks
+    (moments, targets, eigenvectors), the sampling route ``N x n_samples x d`` samples."""
+    n, d = point["n_clients"], point["d"]
+    dense = 8.0 * 8 * n * d * d
+    samples = 8.0 * n * point["n_samples"] * d if point["route"] == "sampling" else 0.0
+    return dense + samples
 
 
 def evaluate_point(point: dict) -> dict:
@@ -108,6 +118,8 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
     """
     cfg = load_config(config, schema)
     points = expand(cfg, schema)
+    if schema is SCHEMA:
+        check_memory(points, memory_estimate)
     out = Path(out)
     start = time.perf_counter()
     ordered, computed = run_points(points, out, fn=fn, schema=schema, jobs=jobs, backend=backend,

@@ -167,3 +167,26 @@ def test_dask_without_a_scheduler_starts_a_local_cluster(tmp_path):
     dsk = run_sweep(TINY, tmp_path / "dask", backend="dask", jobs=1, progress=False)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
     assert strip(seq) == strip(dsk)
+
+
+def test_a_diverging_point_is_recorded_and_the_sweep_goes_on(tmp_path):
+    from proofs_check.sweep import evaluate_point
+
+    def sometimes_diverges(pt):
+        if pt["alpha"] == 0.1:
+            raise FloatingPointError("planted divergence")
+        return evaluate_point(pt)
+
+    rows = run_sweep(TINY, tmp_path, fn=sometimes_diverges, progress=False)
+    status = {r["alpha"]: r["status"] for r in rows}
+    assert set(status.values()) == {"ok", "diverged"} and status[0.1] == "diverged"
+    bad = [r for r in rows if r["status"] == "diverged"]
+    assert all("planted divergence" in r["error"] and "distance" not in r for r in bad)
+
+
+def test_points_too_large_for_this_machine_are_refused_before_any_work(tmp_path):
+    with pytest.raises(ConfigError, match="GiB, more than 80% of this machine"):
+        run_sweep("[fixed]\nd = 100000\nc = 2\n", tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(ConfigError, match="GiB"):
+        run_sweep('[fixed]\nroute = "sampling"\nn_samples = 1000000000\n', tmp_path / "o", progress=False)

@@ -156,6 +156,9 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
     root = Path(ctx.work_dir) if ctx.work_dir else Path(tempfile.gettempdir()) / "dssl-neural-runs"
     rows, _ = run_points(points, root / "neural", fn=run_point, schema=NEURAL_SCHEMA,
                          jobs=ctx.jobs, progress=False, desc="neural", packages=RUN_CODE)
+    diverged = [r for r in rows if r.get("status") == "diverged"]
+    if diverged:
+        raise FloatingPointError(f"{len(diverged)} run(s) diverged, e.g. {diverged[0].get('error')}")
     return rows
 
 

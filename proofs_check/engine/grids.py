@@ -168,7 +168,13 @@ def point_key(point: dict, packages: tuple[str, ...] = ALL_CODE) -> str:
 
 
 def _run_one(point: dict, out: Path, fn: Callable, packages: tuple[str, ...] = ALL_CODE) -> dict:
-    row = {**point, **fn(point)}
+    """Evaluate and cache one point. A point whose evaluation diverges (``FloatingPointError``)
+    is recorded with ``status = "diverged"`` and the error, never as numbers, and the grid goes
+    on; any other exception is a bug and propagates."""
+    try:
+        row = {**point, "status": "ok", **fn(point)}
+    except FloatingPointError as exc:
+        row = {**point, "status": "diverged", "error": str(exc)[:500]}
     write_atomic(out / "points" / f"{point_key(point, packages)}.json", dumps(row))
     return row
 
@@ -266,8 +272,35 @@ def column_descriptions(schema: dict, metrics: dict[str, str]) -> dict[str, str]
     type and default) followed by the metric columns ``metrics`` describes."""
     out = {k: f"{spec[3]} (input; {spec[0].__name__}, default {spec[1]!r})"
            for k, spec in schema.items()}
+    out.update(ROW_COLUMNS)
     out.update({k: f"{v} (output)" for k, v in metrics.items()})
     return out
+
+
+# columns every results table has, whatever the grid
+ROW_COLUMNS = {"status": "ok, or diverged (then the outputs are empty and error says why) (output)",
+               "error": "why the point diverged, if it did (output)"}
+
+
+def memory_limit() -> int:
+    """Bytes of physical memory of this machine (what a point may plan to use, at most)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):   # pragma: no cover
+        return 8 << 30
+
+
+def check_memory(points: list[dict], estimate: Callable[[dict], float], *, fraction: float = 0.8) -> None:
+    """Refuse (``ConfigError``) a grid with a point whose estimated memory ``estimate(point)``
+    (bytes) exceeds ``fraction`` of this machine's memory, naming the point's keys."""
+    limit = fraction * memory_limit()
+    worst = max(points, key=estimate, default=None)
+    if worst is not None and estimate(worst) > limit:
+        need = estimate(worst) / 2**30
+        raise ConfigError(f"a point needs about {need:.3g} GiB, more than {fraction:.0%} of this "
+                          f"machine's {memory_limit() / 2**30:.3g} GiB: {worst}")
 
 
 def write_results(out: Path, cfg: dict, rows: list[dict], schema: dict, *, computed: int,
