@@ -111,9 +111,15 @@ def _neural(args: argparse.Namespace) -> int:
     from .engine.grids import ConfigError, load_config
     from .sweep import run_sweep
 
+    from simulators.neural.config import check_consistency
+
+    from .engine.grids import expand
+
     try:
-        load_config(args.config, NEURAL_SCHEMA)       # validate before anything else
-    except ConfigError as exc:
+        cfg = load_config(args.config, NEURAL_SCHEMA)  # validate before anything else
+        for pt in expand(cfg, NEURAL_SCHEMA):
+            check_consistency(pt)
+    except (ConfigError, ValueError) as exc:
         print(f"dssl neural: {exc}", file=sys.stderr)
         return 2
     if not torch_available():

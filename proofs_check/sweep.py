@@ -21,7 +21,8 @@ from .engine.grids import (ALL_CODE, ConfigError, check_memory, expand, load_con
 _POS = lambda v: None if v > 0 else "must be > 0"
 _UNIT = lambda v: None if 0 < v < 1 else "must lie in (0, 1)"
 SCHEMA: dict[str, tuple] = {
-    "alpha": (float, 1.0, _POS, "Dirichlet concentration"),
+    "alpha": (float, 1.0, lambda v: None if v >= 1e-3 else "must be >= 1e-3 (smaller values "
+              "underflow the Dirichlet sampler)", "Dirichlet concentration"),
     "split": (str, "dirichlet-class", ("iid", "dirichlet-class", "dirichlet-client", "balanced"),
               "client split convention"),
     "n_clients": (int, 8, lambda v: None if v >= 2 else "must be >= 2", "number of clients"),
@@ -67,6 +68,27 @@ def memory_estimate(point: dict) -> float:
     dense = 8.0 * 8 * n * d * d
     samples = 8.0 * n * point["n_samples"] * d if point["route"] == "sampling" else 0.0
     return dense + samples
+
+
+def check_consistency(point: dict) -> None:
+    """Checks across keys, before any work (``ConfigError`` naming the keys): ``c <= d``, at
+    most as many clients as labels, and, for DecL, a graph that can be built."""
+    from theory import topology
+
+    if point["c"] > point["d"]:
+        raise ConfigError(f"c = {point['c']} must be <= d = {point['d']}")
+    labels = point["n_components"] * point["samples_per_class"]
+    if point["n_clients"] > labels:
+        raise ConfigError(f"n_clients = {point['n_clients']} exceeds the {labels} labels "
+                          "(n_components x samples_per_class): some clients would hold no data")
+    if point["framework"] == "decl" and point["graph"].startswith("paper-"):
+        kind = point["graph"].split("-", 1)[1]
+        conn = point["connectivity"] if kind == "general" else round(point["connectivity"])
+        try:
+            topology.paper_graph(point["n_clients"], conn, kind, 0)
+        except ValueError as exc:
+            raise ConfigError(f"graph = {point['graph']!r}, connectivity = {point['connectivity']}, "
+                              f"n_clients = {point['n_clients']}: {exc}") from None
 
 
 def evaluate_point(point: dict) -> dict:
@@ -119,6 +141,8 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
     cfg = load_config(config, schema)
     points = expand(cfg, schema)
     if schema is SCHEMA:
+        for pt in points:
+            check_consistency(pt)
         check_memory(points, memory_estimate)
     out = Path(out)
     start = time.perf_counter()

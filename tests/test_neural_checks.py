@@ -71,3 +71,21 @@ def test_dssl_neural_rejects_bad_config(tmp_path, capsys):
     cfg.write_text('[fixed]\nmethod = "byol"\n')
     assert main(["neural", str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert "method" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_inconsistent_neural_configs_are_refused_before_training(tmp_path, capsys):
+    cases = [('arch = "cnn"\ndataset = "synthetic"', "arch: 'cnn' needs an image"),
+             ("gamma_min = 0.5\ngamma_max = 0.1", "gamma_min = 0.5 must be <= gamma_max"),
+             ('method = "mae"\nmask_ratio = 0.01', "hides 0 of 16 units"),
+             ('framework = "dpsgd"\nn_clients = 1', "'dpsgd' needs n_clients >= 2"),
+             ('framework = "dpsgd"\ngraph = "torus"\nn_clients = 10', "needs a square n_clients"),
+             ('framework = "dpsgd"\ngraph = "hypercube"\nn_clients = 10', "power of 2"),
+             ('framework = "dpsgd"\ngraph = "paper-general"\nconnectivity = 40.0', "connectivity"),
+             ("alpha = 1e-300", "alpha: 1e-300 must be >= 1e-3")]
+    for body, message in cases:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f"[fixed]\n{body}\n")
+        assert main(["neural", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]) == 2, body
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, (body, err)
+        assert not (tmp_path / "o").exists()

@@ -190,3 +190,16 @@ def test_points_too_large_for_this_machine_are_refused_before_any_work(tmp_path)
     assert not (tmp_path / "o").exists()
     with pytest.raises(ConfigError, match="GiB"):
         run_sweep('[fixed]\nroute = "sampling"\nn_samples = 1000000000\n', tmp_path / "o", progress=False)
+
+
+def test_inconsistent_sweep_configs_are_refused_before_any_work(tmp_path):
+    cases = [("[fixed]\nc = 20\nd = 10\n", "c = 20 must be <= d = 10"),
+             ('[fixed]\nframework = "decl"\nconnectivity = 50.0\n', "connectivity"),
+             ("[fixed]\nn_clients = 500\nsamples_per_class = 10\n", "exceeds the 60 labels"),
+             ("[sweep]\nseed = -1\n", "sweep.seed: must be >= 0"),
+             ('[sweep]\nkind = "random"\nn_points = 2\n[parameters]\nseparation = {low = 0.0, high = 1.0, '
+              'log = true}\n', "log range needs low > 0")]
+    for text, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            run_sweep(text, tmp_path / "o", progress=False)
+        assert not (tmp_path / "o").exists()

@@ -97,6 +97,8 @@ def load_config(source: str | Path | dict, schema: dict) -> dict:
             raise ConfigError(f"sweep.{k}: unknown key; allowed: {sorted(SWEEP_KEYS)}")
         if not isinstance(v, SWEEP_KEYS[k]) or isinstance(v, bool):
             raise ConfigError(f"sweep.{k}: expected {SWEEP_KEYS[k].__name__}, got {v!r}")
+        if k in ("seed", "n_points") and v < 0:
+            raise ConfigError(f"sweep.{k}: must be >= 0, got {v}")
     kind = sweep.setdefault("kind", "grid")
     if kind not in ("grid", "random"):
         raise ConfigError(f"sweep.kind: {kind!r} is not allowed; allowed values: ['grid', 'random']")
@@ -127,6 +129,8 @@ def load_config(source: str | Path | dict, schema: dict) -> dict:
             lo, hi = _check_value(k, v["low"], schema), _check_value(k, v["high"], schema)
             if not lo < hi:
                 raise ConfigError(f"parameters.{k}: low must be < high")
+            if v.get("log", False) and lo <= 0:
+                raise ConfigError(f"parameters.{k}: a log range needs low > 0, got {lo}")
             params[k] = {"low": lo, "high": hi, "log": bool(v.get("log", False))}
         else:
             raise ConfigError(f"parameters.{k}: expected a list of values"

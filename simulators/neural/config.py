@@ -29,7 +29,8 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "method": (str, "mae", METHODS, "SSL method"),
     "framework": (str, "fedavg", FRAMEWORKS, "training framework"),
     "split": (str, "dirichlet-class", SPLITS, "client split"),
-    "alpha": (float, 0.1, _POS, "Dirichlet concentration (Dirichlet splits)"),
+    "alpha": (float, 0.1, lambda v: None if v >= 1e-3 else "must be >= 1e-3 (smaller values "
+              "underflow the Dirichlet sampler)", "Dirichlet concentration (Dirichlet splits)"),
     "n_clients": (int, 10, _ATLEAST(1), "number of clients"),
     "participation": (float, 1.0, lambda v: None if 0 < v <= 1 else "must lie in (0, 1]",
                       "FedAvg: fraction of clients sampled per round"),
@@ -91,4 +92,40 @@ def check_point(point: dict) -> dict:
     if unknown or missing:
         raise ValueError(f"point has unknown keys {unknown} and lacks {missing}; "
                          "start from {k: v[1] for k, v in NEURAL_SCHEMA.items()}")
-    return {key: schema_value(key, point[key], spec) for key, spec in NEURAL_SCHEMA.items()}
+    out = {key: schema_value(key, point[key], spec) for key, spec in NEURAL_SCHEMA.items()}
+    check_consistency(out)
+    return out
+
+
+IMAGE_UNITS = {"digits": (8 // 2) ** 2}      # 2x2 patches of the 8x8 digits
+
+
+def check_consistency(point: dict) -> None:
+    """Checks across keys of a full, validated point, before any training; ``ValueError``
+    names the keys: an image encoder on vector data, ``gamma_min > gamma_max``, a mask ratio
+    that hides no unit or every unit, D-PSGD with one client, and a graph that cannot be built
+    (tried here, which is cheap)."""
+    if point["arch"] == "cnn" and point["dataset"] not in IMAGE_UNITS:
+        raise ValueError(f"arch: 'cnn' needs an image data set ({sorted(IMAGE_UNITS)}), "
+                         f"got dataset = {point['dataset']!r}")
+    if point["gamma_min"] > point["gamma_max"]:
+        raise ValueError(f"gamma_min = {point['gamma_min']} must be <= gamma_max = {point['gamma_max']}")
+    if point["method"] in ("mae", "mar"):
+        units = IMAGE_UNITS.get(point["dataset"], point["d"])
+        hidden = int(round(point["mask_ratio"] * units))
+        if not 1 <= hidden <= units - 1:
+            raise ValueError(f"mask_ratio = {point['mask_ratio']} hides {hidden} of {units} units; "
+                             f"it must hide at least 1 and keep at least 1")
+    if point["dataset"] == "synthetic" and point["n_clients"] > point["n_train"]:
+        raise ValueError(f"n_clients = {point['n_clients']} exceeds n_train = {point['n_train']}: "
+                         "some clients would hold no data")
+    if point["framework"] == "dpsgd":
+        if point["n_clients"] < 2:
+            raise ValueError("framework: 'dpsgd' needs n_clients >= 2")
+        from .experiment import mixing_for
+
+        try:
+            mixing_for(point)
+        except ValueError as exc:
+            raise ValueError(f"graph = {point['graph']!r}, n_clients = {point['n_clients']}, "
+                             f"connectivity = {point['connectivity']}: {exc}") from None
