@@ -144,6 +144,11 @@ def _neural(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     from .gallery import make_figures
 
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        raise UsageError(f"--report: {str(args.report)!r} is not a folder (give a dssl check --out folder)")
+    if args.out is None:       # the committed gallery (figures/) holds the full profile only
+        args.out = Path("figures") if args.profile == "full" else Path("reports") / args.profile / "gallery"
+    _writable_out(args.out)
     _load_checks(args.claims)
     try:
         paths = make_figures(args.out, profile=args.profile, report=args.report, seed=args.seed,
@@ -257,7 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     nn.set_defaults(func=_neural)
     fg = sub.add_parser("figures", help="draw the paper-quality figures (PDF and PNG) from the "
                         "verification report, computing only the claims missing from its cache")
-    fg.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures)")
+    fg.add_argument("--out", type=Path, default=None,
+                    help="output folder (default: figures/ for the full profile, whose gallery is "
+                         "committed; reports/<profile>/gallery otherwise, so a quick run never "
+                         "overwrites it)")
     fg.add_argument("--profile", choices=PROFILES, default="quick", help="profile of the claims (default quick)")
     fg.add_argument("--report", type=Path, default=None,
                     help="report folder whose cache is reused (default: reports/latest for quick, "

@@ -22,3 +22,17 @@ def test_unknown_figure_is_a_usage_error(tmp_path, capsys):
     assert "unknown figure" in capsys.readouterr().err
     with pytest.raises(ValueError, match="known"):
         make_figures(tmp_path, only=["nope"])
+
+
+def test_figures_never_overwrite_the_committed_gallery_by_default(tmp_path, monkeypatch, capsys):
+    from proofs_check.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    a_file = tmp_path / "report.json"
+    a_file.write_text("{}")
+    assert main(["figures", "--report", str(a_file), "--quiet"]) == 2     # at once, no computing
+    assert "--report" in capsys.readouterr().err
+    assert main(["figures", "--profile", "smoke", "--only", "fmmc", "--quiet",
+                 "--report", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "reports" / "smoke" / "gallery" / "fmmc.png").exists()
+    assert not (tmp_path / "figures").exists()
