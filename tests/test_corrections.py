@@ -8,7 +8,8 @@ from proofs_check.engine.registry import REGISTRY, CheckContext, run_claim
 
 def test_corrected_statements_hold_and_refute_their_planted_variants():
     ctx = CheckContext("smoke", 0)
-    for cid in ("fix.eq17.mim-matrix", "fix.eq28-30.degree-averaging", "fix.eq80.sign-step"):
+    for cid in ("fix.eq17.mim-matrix", "fix.eq28-30.degree-averaging", "fix.eq80.sign-step",
+                "fix.eq24.ratio-bound"):
         res = run_claim(REGISTRY.get(cid), ctx)
         assert res.verdict.status == "holds", (cid, res.verdict.reason)
         assert any("planted" in e.summary and e.passed for e in res.evidence), cid
@@ -30,5 +31,12 @@ def test_a_wrong_correction_of_eq80_fails(monkeypatch):
 def test_the_report_pairs_paper_and_corrected_statements(smoke_report):
     md = (smoke_report / "report.md").read_text()
     table = md.split("## Paper against corrected statements", 1)[1].split("\n## ", 1)[0]
-    for rest in ("eq17.mim-matrix", "eq28-30.degree-averaging", "eq80.sign-step"):
+    for rest in ("eq17.mim-matrix", "eq28-30.degree-averaging", "eq80.sign-step", "eq24.ratio-bound"):
         assert f"`paper.{rest}`" in table and f"`fix.{rest}`" in table
+
+
+def test_a_wrong_correction_of_eq24_fails(monkeypatch):
+    # plant a bound that is too strong by a factor: (X_kk - lambda_{c+1}) / (lambda_1 - lambda_{c+1}) * 1.5
+    monkeypatch.setattr(C, "corrected_eq24", lambda diag, lam, c: 1.5 * (diag - lam[c]) / (lam[0] - lam[c]))
+    res = run_claim(REGISTRY.get("fix.eq24.ratio-bound"), CheckContext("smoke", 0))
+    assert res.verdict.status == "fails"

@@ -205,3 +205,77 @@ def fix_eq80(ctx: CheckContext) -> list[Evidence]:
                         if bad.size else "planted variant not refuted", passed=bool(bad.size),
                         params={"planted": "f < 0 for all d at bounded |A_bar|", "quantifiers": q}))
     return out
+
+
+# ------------------------------------------------------------------ Eq. 24
+FIX_EQ24 = ("For symmetric X with eigenvalues lambda_1 >= ... >= lambda_d and lambda_1 > lambda_{c+1}, "
+            "the representability of the top-c eigenspace satisfies r_k >= (X_kk - lambda_{c+1}) / "
+            "(lambda_1 - lambda_{c+1}) for every k (from X_kk = sum_j lambda_j v_jk^2 <= lambda_1 r_k "
+            "+ lambda_{c+1} (1 - r_k)); Eq. 24's r_k >= X_kk / lambda_1 is the case lambda_{c+1} = 0")
+
+
+def _eq24_slack(X: np.ndarray, c: int, bound) -> float:
+    """``min_k (r_k - bound_k)`` for the top-``c`` eigenspace of ``X`` (negative: violated)."""
+    lam, vecs = np.linalg.eigh(X)
+    lam, vecs = lam[::-1], vecs[:, ::-1]
+    r = np.sum(vecs[:, :c] ** 2, axis=1)
+    return float(np.min(r - bound(np.diag(X), lam, c)))
+
+
+def corrected_eq24(diag, lam, c):
+    return (diag - lam[c]) / (lam[0] - lam[c])
+
+
+def paper_eq24(diag, lam, c):
+    return diag / lam[0]
+
+
+@REGISTRY.claim("fix.eq24.ratio-bound", source="corrects Eq. 24 (docs/theory.md §6)", statement=FIX_EQ24,
+                latex=r"r_k \ge \frac{X_{kk}-\lambda_{c+1}}{\lambda_1-\lambda_{c+1}}")
+def fix_eq24(ctx: CheckContext) -> list[Evidence]:
+    from hypothesis import strategies as st
+
+    # symbolic: the smallest counterexample of Eq. 24, X = diag(2, 1), c = 1, satisfies the fix
+    X = sp.diag(2, 1)
+    r2 = sp.Integer(0)
+    fixed = (X[1, 1] - 1) / (2 - 1)
+    out = [Evidence("symbolic", f"X = diag(2, 1), c = 1 (Eq. 24's counterexample): r_2 = {r2} >= "
+                    f"(X_22 - lambda_2)/(lambda_1 - lambda_2) = {fixed}: {r2 >= fixed}",
+                    passed=bool(r2 >= fixed))]
+    q = quantifiers(index_set="every coordinate k in [d]", framework="any symmetric target X (one model)",
+                    regime="random symmetric and PSD matrices, d in 3..8, c in 1..d-1",
+                    inequality="min_k (r_k - bound_k) >= 0", tolerance="-1e-10 (round-off of eigh)")
+    rng = ctx.rng(24, 1)
+    trials = {"smoke": 200, "quick": 2000, "full": 20000}[ctx.profile]
+    worst_fix, worst_paper, paper_cex = np.inf, np.inf, None
+    for t in range(trials):
+        d = int(rng.integers(3, 9))
+        c = int(rng.integers(1, d))
+        A = rng.standard_normal((d, d))
+        X = A @ A.T if t % 2 else (A + A.T) / 2                     # PSD and indefinite
+        lam = np.sort(np.linalg.eigvalsh(X))[::-1]
+        if lam[0] - lam[c] < 1e-6:
+            continue
+        worst_fix = min(worst_fix, _eq24_slack(X, c, corrected_eq24))
+        sp_ = _eq24_slack(X, c, paper_eq24)
+        if sp_ < worst_paper:
+            worst_paper, paper_cex = sp_, {"X": X.round(6).tolist(), "c": c}
+    out.append(Evidence("numerical", f"{trials} random symmetric/PSD matrices: min_k (r_k - corrected bound) "
+                        f">= {worst_fix:.3g}", passed=worst_fix >= -1e-10,
+                        numbers={"worst_slack": worst_fix}, params={"seed": ctx.seed, "quantifiers": q}))
+    spd = st.integers(0, 2**32 - 1).map(lambda s: np.random.default_rng(s).standard_normal((5, 5)))
+    cex = find_counterexample(
+        lambda A: (np.sort(np.linalg.eigvalsh(A @ A.T))[::-1][0] - np.sort(np.linalg.eigvalsh(A @ A.T))[::-1][2]
+                   < 1e-6) or _eq24_slack(A @ A.T, 2, corrected_eq24) >= -1e-10,
+        spd, max_examples=200)
+    out.append(Evidence("numerical", "hypothesis search over 5 x 5 PSD matrices, c = 2: "
+                        + ("no violation in 200" if cex is None else "violated"),
+                        passed=cex is None, params={"quantifiers": q},
+                        counterexample=None if cex is None else {"A": np.asarray(cex).tolist()}))
+    out.append(Evidence("numerical", f"planted over-strong variant (the paper's r_k >= X_kk / lambda_1) is "
+                        f"refuted by the same draws: min slack {worst_paper:.3g}",
+                        passed=worst_paper < -1e-6,
+                        numbers={"worst_slack_paper": worst_paper},
+                        counterexample=None, params={"planted": "r_k >= X_kk / lambda_1", "quantifiers": q,
+                                                     "example": paper_cex}))
+    return out
