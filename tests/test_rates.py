@@ -62,3 +62,23 @@ def test_mostly_zero_upper_bound_is_consistent():
     assert ev.passed is True and "0 at the largest d" in ev.summary
     v[-1] = 1e-3                  # nonzero at the largest d: no decision
     assert rate_evidence("sparse", D, v, -0.8).passed is None
+
+
+def test_undecided_rates_say_which_d_would_decide():
+    import numpy as np
+
+    from proofs_check.engine.rates import deciding_d, rate_evidence
+
+    rng = np.random.default_rng(4)
+    d = np.logspace(1, 3, 9)
+    v = d ** -0.45 * np.exp(0.3 * rng.standard_normal(d.size))   # slope -0.45 vs claimed -0.6
+    ev = rate_evidence("q", d, v, -0.6, kind="upper")
+    assert ev.passed is None and "would decide" in ev.summary
+    need = ev.numbers["deciding_d"]
+    assert need > d[-1]
+    # more data up to that d, with the same slope and scatter, does decide
+    d2 = np.logspace(1, np.log10(need) + 0.5, 40)
+    v2 = d2 ** -0.45 * np.exp(0.3 * rng.standard_normal(d2.size))
+    assert rate_evidence("q", d2, v2, -0.6, kind="upper").passed is False
+    # a fit exactly on the boundary gives no finite answer
+    assert deciding_d(d, d ** -0.55, -0.6, kind="upper") is None

@@ -54,6 +54,37 @@ def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95) -> RateFit:
     return RateFit(slope, slope - t * stderr, slope + t * stderr, float(np.exp(intercept)), n)
 
 
+def deciding_d(d, values, claimed: float, *, kind: str = "upper", delta: float = DELTA,
+               tail: float = 0.5, level: float = 0.95, max_decades: float = 20.0) -> float | None:
+    """Roughly the largest d a grid would need for the fit to decide, if the fitted slope and
+    the residual scatter stay as they are: the grid is extended at its own log-spacing until the
+    ``level`` interval of the slope excludes the boundary ``claimed +- delta`` nearest the fit.
+    ``None`` when the fit sits on that boundary or more than ``max_decades`` would be needed."""
+    d = np.asarray(d, dtype=float)
+    v = np.abs(np.asarray(values, dtype=float))
+    keep = (np.arange(d.size) >= int(np.floor(d.size * (1 - tail)))) & (v > 0)
+    x, y = np.log(d[keep]), np.log(v[keep])
+    if x.size < 3:
+        return None
+    fit = fit_rate(d, values, tail=tail, level=level)
+    xc = x - x.mean()
+    resid = y - (np.log(fit.constant) + fit.exponent * x)
+    sigma = float(np.sqrt(np.sum(resid**2) / (x.size - 2)))
+    edges = [claimed + delta] if kind == "upper" else [claimed - delta, claimed + delta]
+    gap = min(abs(fit.exponent - e) for e in edges)
+    if gap < 1e-9 or sigma == 0:      # on the boundary (to round-off), or an exact fit
+        return None
+    step = float(np.mean(np.diff(x))) if x.size > 1 else np.log(10)
+    xs = list(x)
+    while xs[-1] - x[0] <= max_decades * np.log(10):
+        xs.append(xs[-1] + step)
+        arr = np.asarray(xs)
+        se = sigma / np.sqrt(np.sum((arr - arr.mean()) ** 2))
+        if stats.t.ppf(0.5 + level / 2, arr.size - 2) * se < gap:
+            return float(np.exp(xs[-1]))
+    return None
+
+
 def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                   params: dict | None = None, delta: float = DELTA,
                   ylabel: str = "quantity", floor: float = 0.0, tail: float = 0.5,
@@ -108,6 +139,12 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                f"constant {fit.constant:.3g}, over {variable} = {d[0]:.0e}..{d[-1]:.0e} "
                f"({'upper half' if tail == 0.5 else f'last {tail:.0%}'}); "
                f"{verdict} the claimed {rel} (margin {delta})")
+    if passed is None:
+        need = deciding_d(d, v, claimed, kind=kind, delta=delta, tail=tail)
+        nums["deciding_d"] = need
+        summary += ("; a grid up to about " + f"{variable} = {need:.1e}" + " would decide if the slope "
+                    "and scatter stay as fitted" if need else "; no grid of reasonable size would "
+                    "decide at this slope (it sits on the claimed boundary)")
     cex = None
     if passed is False:
         i = int(np.argmax(d))
