@@ -1,0 +1,50 @@
+"""Fuzz: any value for any config key gives either a valid point or a clear error, never a crash.
+
+hypothesis draws one value per key (the wrong type, non-finite, huge, negative, empty...) for the
+mixture sweep and the neural schema; validation (:func:`proofs_check.engine.grids.load_config`,
+then the cross-key checks) must accept it or raise ``ConfigError``/``ValueError``/``TypeError``
+with a message naming a key.
+"""
+
+import re
+
+from hypothesis import given, settings, strategies as st
+
+from proofs_check.engine.grids import ConfigError, expand, load_config
+from proofs_check.sweep import SCHEMA, check_consistency
+from simulators.neural.config import NEURAL_SCHEMA
+from simulators.neural.config import check_consistency as neural_consistency
+
+VALUES = st.one_of(
+    st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, 2, -1, 0.0, 1e-300, 1e300, True, False, "", "ring", "fmmc", "mlp", "cnn",
+                     "synthetic", "dpsgd", "decl", "torus", "hypercube", "paper-uniform"]),
+    st.text(max_size=5), st.lists(st.integers(0, 3), max_size=2))
+
+
+def _fixed(draw_pairs):
+    return {"fixed": dict(draw_pairs)}
+
+
+def _check(schema, consistency, pairs):
+    try:
+        cfg = load_config(_fixed(pairs), schema)
+        for pt in expand(cfg, schema):
+            consistency(pt)
+    except (ConfigError, ValueError, TypeError) as exc:
+        msg = str(exc)
+        assert msg and "\n" not in msg
+        names_a_key = any(re.search(rf"(^|[ .]){re.escape(k)}\s*[:=]", msg) for k in schema)
+        assert names_a_key, msg
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(sorted(SCHEMA)), VALUES), max_size=4))
+def test_mixture_sweep_configs_fail_only_with_clear_errors(pairs):
+    _check(SCHEMA, check_consistency, pairs)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(sorted(NEURAL_SCHEMA)), VALUES), max_size=4))
+def test_neural_configs_fail_only_with_clear_errors(pairs):
+    _check(NEURAL_SCHEMA, neural_consistency, pairs)
