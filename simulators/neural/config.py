@@ -7,6 +7,8 @@ an error message or ``None``, or ``None``. This module imports neither torch nor
 
 from __future__ import annotations
 
+import os
+
 from theory.validation import schema_value
 
 _POS = lambda v: None if v > 0 else "must be > 0"
@@ -56,7 +58,9 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "separation": (float, 3.0, _NONNEG, "synthetic: mean separation"),
     "n_train": (int, 2000, _ATLEAST(10), "synthetic: training samples"),
     "n_test": (int, 1000, _ATLEAST(10), "synthetic: test samples"),
-    "threads": (int, 1, _ATLEAST(1), "torch intra-op threads (set explicitly: same seed, same bits)"),
+    "threads": (int, 1, lambda v: None if 1 <= v <= (os.cpu_count() or 1) else
+                f"must lie in [1, {os.cpu_count() or 1}] (this machine's CPUs)",
+                "torch intra-op threads (set explicitly: same seed, same bits)"),
     "seed": (int, 0, _NONNEG, "seed of data split, initialisation and minibatches"),
 }
 
@@ -98,6 +102,18 @@ def check_point(point: dict) -> dict:
 
 
 IMAGE_UNITS = {"digits": (8 // 2) ** 2}      # 2x2 patches of the 8x8 digits
+INPUT_SIZE = {"digits": 64}                  # synthetic: d
+
+
+def memory_estimate(point: dict) -> float:
+    """Bytes a neural point needs, roughly: per client the encoder and head parameters (an MLP's
+    ``in x hidden + hidden x hidden`` dominates) times parameters, gradients and two AdamW
+    moments in float32, plus the stacked client data."""
+    d_in = INPUT_SIZE.get(point["dataset"], point["d"])
+    h, r = point["hidden"], point["rep_dim"]
+    params = d_in * h + 2 * h * h + h * r + r * d_in
+    data = (point["n_train"] if point["dataset"] == "synthetic" else 1797) * d_in
+    return 4.0 * (4 * point["n_clients"] * params + 2 * data)
 
 
 def check_consistency(point: dict) -> None:
@@ -119,6 +135,10 @@ def check_consistency(point: dict) -> None:
     if point["dataset"] == "synthetic" and point["n_clients"] > point["n_train"]:
         raise ValueError(f"n_clients = {point['n_clients']} exceeds n_train = {point['n_train']}: "
                          "some clients would hold no data")
+    need, have = memory_estimate(point), _machine_memory()
+    if need > 0.8 * have:
+        raise ValueError(f"hidden = {point['hidden']}, n_clients = {point['n_clients']}: about "
+                         f"{need / 2**30:.3g} GiB, more than 80% of this machine's {have / 2**30:.3g} GiB")
     if point["framework"] == "dpsgd":
         if point["n_clients"] < 2:
             raise ValueError("framework: 'dpsgd' needs n_clients >= 2")
@@ -129,3 +149,10 @@ def check_consistency(point: dict) -> None:
         except ValueError as exc:
             raise ValueError(f"graph = {point['graph']!r}, n_clients = {point['n_clients']}, "
                              f"connectivity = {point['connectivity']}: {exc}") from None
+
+
+def _machine_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):   # pragma: no cover
+        return 8 << 30
