@@ -159,3 +159,12 @@ def test_killed_check_leaves_no_orphaned_workers(tmp_path):
         alive = [k for k in kids if os.path.exists(f"/proc/{k}") and
                  open(f"/proc/{k}/stat").read().split()[2] != "Z"]
     assert not alive, f"workers {alive} outlived their killed parent"
+
+
+def test_caches_of_different_seeds_do_not_overwrite_each_other(tmp_path):
+    for seed in ("0", "3"):
+        assert main(["check", "--out", str(tmp_path), "--only", "ext.topology.uniform-stationary",
+                     "--profile", "smoke", "--seed", seed, "--quiet"]) == 0
+    a = json.loads((tmp_path / "cache" / "ext.topology.uniform-stationary.json").read_text())
+    b = json.loads((tmp_path / "cache" / "ext.topology.uniform-stationary.seed-3.json").read_text())
+    assert a["fingerprint"] != b["fingerprint"]
