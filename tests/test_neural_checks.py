@@ -83,7 +83,8 @@ def test_inconsistent_neural_configs_are_refused_before_training(tmp_path, capsy
              ('framework = "dpsgd"\ngraph = "paper-general"\nconnectivity = 40.0', "connectivity"),
              ("alpha = 1e-300", "alpha: 1e-300 must be >= 1e-3"),
              ("hidden = 100000000", "GiB, more than 80% of this machine"),
-             ("threads = 100000", "threads: 100000 must lie in [1, ")]
+             ("threads = 100000", "threads: 100000 must lie in [1, "),
+             ("rounds = 1000000000", "batched steps, more than 1e+07")]
     for body, message in cases:
         cfg = tmp_path / "c.toml"
         cfg.write_text(f"[fixed]\n{body}\n")

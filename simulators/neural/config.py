@@ -105,6 +105,17 @@ IMAGE_UNITS = {"digits": (8 // 2) ** 2}      # 2x2 patches of the 8x8 digits
 INPUT_SIZE = {"digits": 64}                  # synthetic: d
 
 
+MAX_STEPS = 1e7     # batched optimiser steps: about 1e3/s on a CPU, so hours at this cap
+
+
+def step_estimate(point: dict) -> float:
+    """Batched optimiser steps of a run, roughly: rounds x local epochs x minibatches of an
+    average client (every client steps in the same batched call)."""
+    n = point["n_train"] if point["dataset"] == "synthetic" else 1797
+    per_client = max(1.0, n / point["n_clients"])
+    return float(point["rounds"]) * point["local_epochs"] * -(-per_client // point["batch_size"])
+
+
 def memory_estimate(point: dict) -> float:
     """Bytes a neural point needs, roughly: per client the encoder and head parameters (an MLP's
     ``in x hidden + hidden x hidden`` dominates) times parameters, gradients and two AdamW
@@ -135,6 +146,11 @@ def check_consistency(point: dict) -> None:
     if point["dataset"] == "synthetic" and point["n_clients"] > point["n_train"]:
         raise ValueError(f"n_clients = {point['n_clients']} exceeds n_train = {point['n_train']}: "
                          "some clients would hold no data")
+    steps = step_estimate(point)
+    if steps > MAX_STEPS:
+        raise ValueError(f"rounds = {point['rounds']}, local_epochs = {point['local_epochs']}, "
+                         f"batch_size = {point['batch_size']}: about {steps:.3g} batched steps, more "
+                         f"than {MAX_STEPS:.0e} (days on a CPU); shorten the run")
     need, have = memory_estimate(point), _machine_memory()
     if need > 0.8 * have:
         raise ValueError(f"hidden = {point['hidden']}, n_clients = {point['n_clients']}: about "
