@@ -106,14 +106,10 @@ def results_table(rows: list[dict], schema: dict, metrics: tuple[str, ...]) -> s
 
 def _neural(args: argparse.Namespace) -> int:
     from simulators.neural import INSTALL_HINT, torch_available
-    from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA
+    from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA, check_consistency
 
-    from .engine.grids import ConfigError, load_config
+    from .engine.grids import ConfigError, expand, load_config
     from .sweep import run_sweep
-
-    from simulators.neural.config import check_consistency
-
-    from .engine.grids import expand
 
     try:
         cfg = load_config(args.config, NEURAL_SCHEMA)  # validate before anything else

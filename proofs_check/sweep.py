@@ -146,7 +146,7 @@ def run_sweep(config, out: str | Path, *, jobs: int = 1, backend: str = "loky",
         check_memory(points, memory_estimate)
     out = Path(out)
     start = time.perf_counter()
-    ordered, computed = run_points(points, out, fn=fn, schema=schema, jobs=jobs, backend=backend,
+    ordered, computed = run_points(points, out, fn=fn, jobs=jobs, backend=backend,
                                    scheduler=scheduler, progress=progress, desc=cfg["sweep"]["name"],
                                    packages=packages)
     write_results(out, cfg, ordered, schema, computed=computed, seconds=time.perf_counter() - start,

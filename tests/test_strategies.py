@@ -87,19 +87,19 @@ def test_a_failing_matrix_property_prints_a_nested_list_that_rebuilds():
 def test_bad_strategy_arguments_fail_at_construction():
     import pytest
 
-    bad = [(S.connected_graphs, {"max_nodes": 2}, "max_nodes must be in"),
+    bad = [(S.connected_graphs, {"max_nodes": 2}, "max_nodes must be >= 3"),
            (S.connected_graphs, {"min_nodes": 2}, "min_nodes must be >= 3"),
            (S.connected_graphs, {"families": ("ring", "moebius")}, "unknown \\['moebius'\\]"),
            (S.connected_graphs, {"families": "ring"}, "must be a tuple"),
-           (S.spd_matrices, {"d": 0}, "d must be in"),
-           (S.spd_matrices, {"d": 3, "eps": 0.0}, "eps must be finite and in \\(0"),
+           (S.spd_matrices, {"d": 0}, "d must be >= 1"),
+           (S.spd_matrices, {"d": 3, "eps": 0.0}, "eps must be > 0"),
            (S.conditioned_spd_matrices, {"d": 3, "max_condition": 0.5}, "max_condition"),
            (S.dirichlet_alphas, {"min_value": -1.0}, "min_value"),
            (S.dirichlet_alphas, {"min_value": 2.0, "max_value": 1.0}, "max_value"),
            (S.mixing_matrices, {"rules": ("uniform", "lazy")}, "unknown \\['lazy'\\]"),
            (S.gaussian_mixtures, {"max_components": 1}, "max_components"),
            (S.dirichlet_splits, {"methods": ()}, "at least one"),
-           (S.paper_models, {"max_clients": 1.5}, "max_clients must be an int"),
+           (S.paper_models, {"max_clients": 1.5}, "max_clients must be an integer"),
            (S.paper_models, {"q_laws": ()}, "q_laws")]
     for fn, kwargs, message in bad:
         with pytest.raises((ValueError, TypeError), match=message):

@@ -7,9 +7,9 @@ required is an error, not a truncation.
 
 from __future__ import annotations
 
-import numbers
-
 import math
+import numbers
+import os
 
 import numpy as np
 
@@ -112,3 +112,11 @@ def schema_value(key: str, value, spec: tuple):
     elif check is not None and (msg := check(value)):
         raise ValueError(f"{key}: {value!r} {msg}")
     return value
+
+
+def machine_memory() -> int:
+    """Bytes of physical memory of this machine: the budget size checks compare against."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):   # pragma: no cover  (no sysconf)
+        return 8 << 30

@@ -154,7 +154,7 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
     from ..engine.grids import run_points
 
     root = Path(ctx.work_dir) if ctx.work_dir else Path(tempfile.gettempdir()) / "dssl-neural-runs"
-    rows, _ = run_points(points, root / "neural", fn=run_point, schema=NEURAL_SCHEMA,
+    rows, _ = run_points(points, root / "neural", fn=run_point,
                          jobs=ctx.jobs, progress=False, desc="neural", packages=RUN_CODE)
     diverged = [r for r in rows if r.get("status") == "diverged"]
     if diverged:
@@ -234,14 +234,14 @@ def table5_cells(ctx: CheckContext, n: int) -> list[Cell]:
         rows, _ = _table1_rows(ctx, dataset, arch, n)
         for cl in settings(ctx)["cl"]:
             for kind in ("local_global", "local_local"):
-                d = lambda m: np.array([rows[(m, "noniid", s)][f"dist_{kind}"]
-                                        for s in seeds(ctx, n)])
+                mae, other = (np.array([rows[(m, "noniid", s)][f"dist_{kind}"] for s in seeds(ctx, n)])
+                              for m in (MIM, cl))
                 out.append(Cell(
                     f"{dataset}/{arch}: 1 - {kind.replace('_', '-')} distance(MAE) / distance({CL_NAMES[cl]})",
-                    1.0 - d(MIM) / d(cl), MARGINS["table5"],
+                    1.0 - mae / other, MARGINS["table5"],
                     params={"dataset": dataset, "arch": arch, "cl": cl, "distance": kind, **NONIID},
-                    numbers={"mae": d(MIM).tolist(), cl: d(cl).tolist()},
-                    extra=f"mean distance MAE {d(MIM).mean():.3g}, {CL_NAMES[cl]} {d(cl).mean():.3g}"))
+                    numbers={"mae": mae.tolist(), cl: other.tolist()},
+                    extra=f"mean distance MAE {mae.mean():.3g}, {CL_NAMES[cl]} {other.mean():.3g}"))
     return out
 
 

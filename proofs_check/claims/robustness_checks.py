@@ -397,9 +397,7 @@ def _theorem_check(objectives, framework):
             beta_obj = {"cl-similar": "cl-exact-views",
                         "cl-dissimilar": "cl-dissimilar-exact-views"}.get(obj, obj)
             if beta_obj in BETA_OBJECTIVES:
-                out.extend(beta_theorem_evidence(ctx, setting, beta_obj, _framework_for(obj, framework)
-                                                 if obj != "mim-reconstruction" else
-                                                 ("decl_global" if framework == "decl_global" else framework)))
+                out.extend(beta_theorem_evidence(ctx, setting, beta_obj, framework))
             if framework == "decl_global" and obj != "mim-reconstruction":   # labelled extra
                 for ev in theorem_evidence(ctx, setting, obj, "decl_average"):
                     ev.params["role"] = "extra"

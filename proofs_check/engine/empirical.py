@@ -5,7 +5,8 @@ same split, initialisation and minibatch order) is positive, oriented so that po
 claimed direction. Each claim declares a **margin** ``delta > 0``: the smallest effect that
 would count as the claim being true, with its source (:class:`Margin`).
 
-**One cell**, ``n`` seeds, level ``a`` (two one-sided t-tests, ``scipy.stats.ttest_1samp``):
+**One cell**, ``n`` seeds, level ``a`` (two one-sided one-sample t-tests,
+:func:`one_sided_pvalues`):
 
 - *holds* when ``H0: E x <= 0`` is rejected (``alternative="greater"``);
 - *fails* when ``H0: E x >= delta`` is rejected (``alternative="less"``): the effect is shown
@@ -21,8 +22,8 @@ So ``P(holds | E x <= 0) <= a`` and ``P(fails | E x >= delta) <= a``.
 - ``"every"`` (the claim says "in every setting"): the claim holds when every cell holds,
   each tested at level ``a`` (an intersection-union test, which needs no adjustment: if any
   cell has no effect, that cell alone stops a false ``holds``); it fails when some cell fails
-  after Holm's correction over the ``m`` cells (``statsmodels`` ``multipletests``), so a true
-  claim is refuted with probability at most ``a`` whatever ``m``;
+  after Holm's correction over the ``m`` cells (:func:`holm`), so a true claim is refuted
+  with probability at most ``a`` whatever ``m``;
 - ``"average"`` (the claim is about the mean over settings): the per-seed mean over cells is
   one cell, tested as above.
 
@@ -210,9 +211,8 @@ class Decision:
     stop_reason: str
     design: Design
     combine: str
-    p_holds: list[float] = field(default_factory=list)
-    p_fails_adjusted_level: float = 0.0
-    history: list[dict] = field(default_factory=list)
+    level: float                    # the level of the last look taken
+    history: list[dict] = field(default_factory=list)   # per look: seeds, level, p-values, states
 
 
 def decide(cells_at: Callable[[int], list[Cell]], design: Design, combine: str = "every") -> Decision:
@@ -256,7 +256,7 @@ def decide(cells_at: Callable[[int], list[Cell]], design: Design, combine: str =
             status, why = "open", f"seed cap reached ({n} seeds, {len(design.looks)} looks), undecided"
             if k < len(design.looks):
                 continue
-        return Decision(status, cells, states, n, k, why, design, combine, p_h, float(a_k), history)
+        return Decision(status, cells, states, n, k, why, design, combine, float(a_k), history)
     raise AssertionError("unreachable")
 
 
@@ -275,7 +275,7 @@ def decision_evidence(dec: Decision, *, what: str) -> list[Evidence]:
     so :func:`proofs_check.engine.registry.default_rule` reproduces it: all cells True gives
     ``holds``, a False cell gives ``fails``, anything open gives ``inconclusive``."""
     m = len(dec.cells)
-    a_last = dec.p_fails_adjusted_level
+    a_last = dec.level
     correction = (f"{dec.combine}: 'holds' needs every one of the {m} cells to hold at its look's "
                   f"level (intersection-union, no adjustment needed); 'fails' uses Holm over {m} "
                   f"comparisons" if dec.combine == "every" and m > 1 else

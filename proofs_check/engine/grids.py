@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from theory.validation import schema_value
+from theory.validation import machine_memory, schema_value
 
 from .registry import code_fingerprint
 from .report import dumps, environment, version, write_atomic
@@ -171,16 +171,17 @@ def point_key(point: dict, packages: tuple[str, ...] = ALL_CODE) -> str:
     return hashlib.sha256((json.dumps(point, sort_keys=True) + code_fingerprint(packages)).encode()).hexdigest()[:20]
 
 
-def _run_one(point: dict, out: Path, fn: Callable, packages: tuple[str, ...] = ALL_CODE) -> dict:
-    """Evaluate and cache one point. A point whose evaluation diverges (``FloatingPointError``)
-    is recorded with ``status = "diverged"`` and the error, never as numbers, and the grid goes
-    on; any other exception is a bug and propagates."""
+def _run_one(point: dict, key: str, out: Path, fn: Callable) -> tuple[str, dict]:
+    """Evaluate ``point`` and cache it as ``OUT/points/<key>.json``; returns ``(key, row)``. A
+    point whose evaluation diverges (``FloatingPointError``) is recorded with
+    ``status = "diverged"`` and the error, never as numbers, and the grid goes on; any other
+    exception is a bug and propagates."""
     try:
         row = {**point, "status": "ok", **fn(point)}
     except FloatingPointError as exc:
         row = {**point, "status": "diverged", "error": str(exc)[:500]}
-    write_atomic(out / "points" / f"{point_key(point, packages)}.json", dumps(row))
-    return row
+    write_atomic(out / "points" / f"{key}.json", dumps(row))
+    return key, row
 
 
 def _cached_row(path: Path, point: dict) -> dict | None:
@@ -206,10 +207,10 @@ def _cached_row(path: Path, point: dict) -> dict | None:
 
 
 def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict],
-               schema: dict, jobs: int = 1, backend: str = "loky",
+               jobs: int = 1, backend: str = "loky",
                scheduler: str | None = None, progress: bool = True, desc: str = "points",
                packages: tuple[str, ...] = ALL_CODE) -> tuple[list[dict], int]:
-    """Evaluate full ``points`` (every key of ``schema``), reusing ``OUT/points/<key>.json``
+    """Evaluate full ``points`` (every key of their schema), reusing ``OUT/points/<key>.json``
     (``key`` covers the point and the code of ``packages``, the packages ``fn`` depends on).
 
     Returns the rows in point order and the number computed now. Used by
@@ -223,14 +224,15 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
         raise ConfigError(f"jobs must be >= 1, got {jobs}")
     if backend not in ("loky", "dask"):
         raise ConfigError(f"backend must be 'loky' or 'dask', got {backend!r}")
+    keys = [point_key(pt, packages) for pt in points]
     rows: dict[str, dict] = {}
     todo = []
-    for pt in points:
-        row = _cached_row(out / "points" / f"{point_key(pt, packages)}.json", pt)
+    for key, pt in zip(keys, points):
+        row = _cached_row(out / "points" / f"{key}.json", pt)
         if row is not None:
-            rows[point_key(pt, packages)] = row
+            rows[key] = row
         else:
-            todo.append(pt)
+            todo.append((key, pt))
     bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=desc,
                unit="point", disable=not progress)
     if todo:
@@ -248,9 +250,9 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
             try:
                 with joblib.parallel_backend("dask"):
                     results = joblib.Parallel(return_as="generator_unordered")(
-                        joblib.delayed(_run_one)(pt, out, fn, packages) for pt in todo)
-                    for row in results:
-                        rows[point_key({k: row[k] for k in schema}, packages)] = row
+                        joblib.delayed(_run_one)(pt, key, out, fn) for key, pt in todo)
+                    for key, row in results:
+                        rows[key] = row
                         bar.update(1)
             finally:
                 cluster = client.cluster if not scheduler else None
@@ -258,17 +260,17 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
                 if cluster is not None:
                     cluster.close()
         elif jobs == 1:
-            for pt in todo:
-                rows[point_key(pt, packages)] = _run_one(pt, out, fn, packages)
+            for key, pt in todo:
+                rows[key] = _run_one(pt, key, out, fn)[1]
                 bar.update(1)
         else:
             results = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
-                joblib.delayed(_run_one)(pt, out, fn, packages) for pt in todo)
-            for row in results:
-                rows[point_key({k: row[k] for k in schema}, packages)] = row
+                joblib.delayed(_run_one)(pt, key, out, fn) for key, pt in todo)
+            for key, row in results:
+                rows[key] = row
                 bar.update(1)
     bar.close()
-    return [rows[point_key(pt, packages)] for pt in points], len(todo)
+    return [rows[key] for key in keys], len(todo)
 
 
 def column_descriptions(schema: dict, metrics: dict[str, str]) -> dict[str, str]:
@@ -286,25 +288,16 @@ ROW_COLUMNS = {"status": "ok, or diverged (then the outputs are empty and error 
                "error": "why the point diverged, if it did (output)"}
 
 
-def memory_limit() -> int:
-    """Bytes of physical memory of this machine (what a point may plan to use, at most)."""
-    import os
-
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):   # pragma: no cover
-        return 8 << 30
-
-
 def check_memory(points: list[dict], estimate: Callable[[dict], float], *, fraction: float = 0.8) -> None:
     """Refuse (``ConfigError``) a grid with a point whose estimated memory ``estimate(point)``
     (bytes) exceeds ``fraction`` of this machine's memory, naming the point's keys."""
-    limit = fraction * memory_limit()
-    worst = max(points, key=estimate, default=None)
-    if worst is not None and estimate(worst) > limit:
-        need = estimate(worst) / 2**30
-        raise ConfigError(f"a point needs about {need:.3g} GiB, more than {fraction:.0%} of this "
-                          f"machine's {memory_limit() / 2**30:.3g} GiB: {worst}")
+    if not points:
+        return
+    need, worst = max((estimate(pt), i) for i, pt in enumerate(points))
+    have = machine_memory()
+    if need > fraction * have:
+        raise ConfigError(f"a point needs about {need / 2**30:.3g} GiB, more than {fraction:.0%} of "
+                          f"this machine's {have / 2**30:.3g} GiB: {points[worst]}")
 
 
 def write_results(out: Path, cfg: dict, rows: list[dict], schema: dict, *, computed: int,

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from theory import topology
 from theory.paper_model import PaperModel
+from theory.validation import as_float, as_int
 
 GRAPH_FAMILIES = ("paper-general", "paper-uniform", "ring", "path", "star", "complete", "tree")
 
@@ -75,26 +76,9 @@ except ImportError:  # pragma: no cover  (an older or newer hypothesis without i
     pass
 
 
-def _int_arg(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < low or (high is not None and value > high):
-        rng = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {rng}, got {value}")
-    return int(value)
-
-
-def _float_arg(name: str, value, low: float, high: float | None = None, *,
-               open_low: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    bad = (not np.isfinite(value) or value < low or (open_low and value == low)
-           or (high is not None and value > high))
-    if bad:
-        left = "(" if open_low else "["
-        right = f"{high}]" if high is not None else "inf)"
-        raise ValueError(f"{name} must be finite and in {left}{low}, {right}, got {value}")
+def _at_least(name: str, value: float, low: float) -> float:
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
     return value
 
 
@@ -119,8 +103,8 @@ def connected_graphs(min_nodes: int = 3, max_nodes: int = 12,
     them.
     """
     families = _choices_arg("families", families, GRAPH_FAMILIES)
-    min_nodes = _int_arg("min_nodes", min_nodes, 3 if "ring" in families else 2)
-    max_nodes = _int_arg("max_nodes", max_nodes, min_nodes, 200)
+    min_nodes = as_int("min_nodes", min_nodes, minimum=3 if "ring" in families else 2)
+    max_nodes = as_int("max_nodes", max_nodes, minimum=min_nodes, maximum=200)
     return _connected_graphs(min_nodes, max_nodes, families).map(_reproducible)
 
 
@@ -151,9 +135,9 @@ def _connected_graphs(draw, min_nodes: int, max_nodes: int, families: tuple[str,
 def spd_matrices(d: int, *, eps: float = 1e-3, scale: float = 3.0) -> st.SearchStrategy:
     """Symmetric positive definite ``(d, d)`` matrices ``A A^T + eps I`` (``d >= 1``,
     ``eps > 0``, ``scale > 0``)."""
-    d = _int_arg("d", d, 1, 2000)
-    eps = _float_arg("eps", eps, 0.0, open_low=True)
-    scale = _float_arg("scale", scale, 0.0, open_low=True)
+    d = as_int("d", d, minimum=1, maximum=2000)
+    eps = as_float("eps", eps, positive=True)
+    scale = as_float("scale", scale, positive=True)
     return _spd_matrices(d, eps, scale)
 
 
@@ -168,8 +152,8 @@ def paper_models(max_clients: int = 4, max_extra_dim: int = 6,
                  q_laws: tuple = ((0.0, 1.0), (-1.0, 1.0))) -> st.SearchStrategy:
     """:class:`theory.paper_model.PaperModel` instances with free scalings and rare classes
     (``max_clients >= 2``, ``max_extra_dim >= 0``, ``q_laws`` a non-empty tuple of value pairs)."""
-    max_clients = _int_arg("max_clients", max_clients, 2, 100)
-    max_extra_dim = _int_arg("max_extra_dim", max_extra_dim, 0, 1000)
+    max_clients = as_int("max_clients", max_clients, minimum=2, maximum=100)
+    max_extra_dim = as_int("max_extra_dim", max_extra_dim, minimum=0, maximum=1000)
     if not isinstance(q_laws, tuple) or not q_laws or not all(
             isinstance(q, tuple) and len(q) == 2 for q in q_laws):
         raise ValueError(f"q_laws must be a non-empty tuple of (low, high) pairs, got {q_laws!r}")
@@ -192,16 +176,16 @@ def _paper_models(draw, max_clients: int, max_extra_dim: int, q_laws: tuple) -> 
 def dirichlet_alphas(min_value: float = 0.05, max_value: float = 100.0) -> st.SearchStrategy:
     """Dirichlet concentrations, drawn log-uniformly-ish via floats on ``[min, max]``
     (``0 < min_value <= max_value``)."""
-    min_value = _float_arg("min_value", min_value, 0.0, open_low=True)
-    max_value = _float_arg("max_value", max_value, min_value)
+    min_value = as_float("min_value", min_value, positive=True)
+    max_value = _at_least("max_value", as_float("max_value", max_value), min_value)
     return st.floats(np.log(min_value), np.log(max_value)).map(lambda t: float(np.exp(t)))
 
 
 def conditioned_spd_matrices(d: int, *, max_condition: float = 1e3) -> st.SearchStrategy:
     """SPD ``(d, d)`` matrices ``Q diag(lambda) Q^T`` with condition number in ``[1, max_condition]``
     (eigenvalues log-spaced between ``1/kappa`` and 1, ``Q`` a random rotation)."""
-    d = _int_arg("d", d, 1, 2000)
-    max_condition = _float_arg("max_condition", max_condition, 1.0)
+    d = as_int("d", d, minimum=1, maximum=2000)
+    max_condition = _at_least("max_condition", as_float("max_condition", max_condition), 1.0)
     return _conditioned_spd_matrices(d, max_condition)
 
 
@@ -232,8 +216,8 @@ def _mixing_matrices(draw, rules: tuple[str, ...], graphs):
 def gaussian_mixtures(max_components: int = 4, max_dim: int = 6) -> st.SearchStrategy:
     """:class:`theory.mixtures.GaussianMixture` with random means and covariances
     (``max_components >= 2``, ``max_dim >= 2``)."""
-    return _gaussian_mixtures(_int_arg("max_components", max_components, 2, 1000),
-                              _int_arg("max_dim", max_dim, 2, 2000))
+    return _gaussian_mixtures(as_int("max_components", max_components, minimum=2, maximum=1000),
+                              as_int("max_dim", max_dim, minimum=2, maximum=2000))
 
 
 @st.composite
@@ -254,8 +238,8 @@ def dirichlet_splits(n_classes: int = 4, max_clients: int = 8,
                      methods: tuple[str, ...] = SPLIT_METHODS) -> st.SearchStrategy:
     """:class:`theory.splits.ClientSplit` of a balanced label set of ``n_classes`` classes, 25
     labels each (``n_classes >= 2``, ``max_clients >= 2``)."""
-    return _dirichlet_splits(_int_arg("n_classes", n_classes, 2, 1000),
-                             _int_arg("max_clients", max_clients, 2, 1000),
+    return _dirichlet_splits(as_int("n_classes", n_classes, minimum=2, maximum=1000),
+                             as_int("max_clients", max_clients, minimum=2, maximum=1000),
                              _choices_arg("methods", methods, SPLIT_METHODS))
 
 

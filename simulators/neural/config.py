@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from theory.validation import schema_value
+from theory.validation import machine_memory, schema_value
 
 _POS = lambda v: None if v > 0 else "must be > 0"
 _NONNEG = lambda v: None if v >= 0 else "must be >= 0"
@@ -102,7 +102,14 @@ def check_point(point: dict) -> dict:
 
 
 IMAGE_UNITS = {"digits": (8 // 2) ** 2}      # 2x2 patches of the 8x8 digits
-INPUT_SIZE = {"digits": 64}                  # synthetic: d
+DIGITS_SAMPLES, DIGITS_INPUT = 1797, 64      # scikit-learn's digits: samples, pixels
+
+
+def _data_size(point: dict) -> tuple[int, int]:
+    """``(samples, input size)`` of ``point``'s data set, before the split."""
+    if point["dataset"] == "synthetic":
+        return point["n_train"], point["d"]
+    return DIGITS_SAMPLES, DIGITS_INPUT
 
 
 MAX_STEPS = 1e7     # batched optimiser steps: about 1e3/s on a CPU, so hours at this cap
@@ -111,7 +118,7 @@ MAX_STEPS = 1e7     # batched optimiser steps: about 1e3/s on a CPU, so hours at
 def step_estimate(point: dict) -> float:
     """Batched optimiser steps of a run, roughly: rounds x local epochs x minibatches of an
     average client (every client steps in the same batched call)."""
-    n = point["n_train"] if point["dataset"] == "synthetic" else 1797
+    n, _ = _data_size(point)
     per_client = max(1.0, n / point["n_clients"])
     return float(point["rounds"]) * point["local_epochs"] * -(-per_client // point["batch_size"])
 
@@ -120,10 +127,10 @@ def memory_estimate(point: dict) -> float:
     """Bytes a neural point needs, roughly: per client the encoder and head parameters (an MLP's
     ``in x hidden + hidden x hidden`` dominates) times parameters, gradients and two AdamW
     moments in float32, plus the stacked client data."""
-    d_in = INPUT_SIZE.get(point["dataset"], point["d"])
+    n, d_in = _data_size(point)
     h, r = point["hidden"], point["rep_dim"]
     params = d_in * h + 2 * h * h + h * r + r * d_in
-    data = (point["n_train"] if point["dataset"] == "synthetic" else 1797) * d_in
+    data = n * d_in
     return 4.0 * (4 * point["n_clients"] * params + 2 * data)
 
 
@@ -143,15 +150,15 @@ def check_consistency(point: dict) -> None:
         if not 1 <= hidden <= units - 1:
             raise ValueError(f"mask_ratio = {point['mask_ratio']} hides {hidden} of {units} units; "
                              f"it must hide at least 1 and keep at least 1")
-    if point["dataset"] == "synthetic" and point["n_clients"] > point["n_train"]:
-        raise ValueError(f"n_clients = {point['n_clients']} exceeds n_train = {point['n_train']}: "
-                         "some clients would hold no data")
+    if point["n_clients"] > _data_size(point)[0]:
+        raise ValueError(f"n_clients = {point['n_clients']} exceeds the {_data_size(point)[0]} "
+                         f"samples of {point['dataset']!r}: some clients would hold no data")
     steps = step_estimate(point)
     if steps > MAX_STEPS:
         raise ValueError(f"rounds = {point['rounds']}, local_epochs = {point['local_epochs']}, "
                          f"batch_size = {point['batch_size']}: about {steps:.3g} batched steps, more "
                          f"than {MAX_STEPS:.0e} (days on a CPU); shorten the run")
-    need, have = memory_estimate(point), _machine_memory()
+    need, have = memory_estimate(point), machine_memory()
     if need > 0.8 * have:
         raise ValueError(f"hidden = {point['hidden']}, n_clients = {point['n_clients']}: about "
                          f"{need / 2**30:.3g} GiB, more than 80% of this machine's {have / 2**30:.3g} GiB")
@@ -165,10 +172,3 @@ def check_consistency(point: dict) -> None:
         except ValueError as exc:
             raise ValueError(f"graph = {point['graph']!r}, n_clients = {point['n_clients']}, "
                              f"connectivity = {point['connectivity']}: {exc}") from None
-
-
-def _machine_memory() -> int:
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):   # pragma: no cover
-        return 8 << 30
