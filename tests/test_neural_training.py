@@ -182,3 +182,97 @@ def test_run_point_rejects_bad_points_naming_the_key():
         run_point(dict(BASE, rounds=2.5))
     with pytest.raises(ValueError, match="mask_ratio"):
         run_point(dict(BASE, mask_ratio=1.5))
+
+
+def test_seed_batched_fedavg_keeps_one_server_per_run():
+    torch.manual_seed(0)
+    model = SSLNet("mae", "mlp", (6,), rep_dim=2, hidden=8)
+    lay = FlatLayout(dict(model.named_parameters()))
+    G, N = 3, 4
+    init = torch.randn((G, lay.size), generator=torch.Generator().manual_seed(5))
+    x = torch.randn((G * N, 10, 6), generator=torch.Generator().manual_seed(0))
+    sizes = torch.tensor([10, 4, 0, 7] * G)
+    res = train_fedavg(model, x, sizes, TrainConfig(rounds=2, batch_size=4, participation=0.5),
+                       torch.Generator().manual_seed(1), init=init)
+    server = lay.flatten(res.params)                      # (G, P)
+    local = res.client_params                              # (G, m, ...)
+    assert server.shape == (G, lay.size) and res.client_sizes.shape == (G, 2)
+    for g in range(G):
+        loc = lay.flatten({k: v[g] for k, v in local.items()})
+        w = torch.as_tensor(res.client_sizes[g], dtype=torch.float32)
+        if w.sum() > 0:
+            torch.testing.assert_close(server[g], (w / w.sum()) @ loc)
+    assert not torch.equal(server[0], server[1])          # runs start apart and stay apart
+
+
+def test_seed_batched_dpsgd_mixes_within_each_run_only():
+    torch.manual_seed(0)
+    model = SSLNet("spectral", "mlp", (6,), rep_dim=2, hidden=8)
+    lay = FlatLayout(dict(model.named_parameters()))
+    G, N = 2, 3
+    init = torch.randn((G, lay.size), generator=torch.Generator().manual_seed(5))
+    x = torch.randn((G * N, 12, 6), generator=torch.Generator().manual_seed(0))
+    sizes = torch.tensor([12, 8, 4] * G)
+    W = np.stack([np.full((N, N), 1 / N), np.eye(N)])     # run 0 averages, run 1 never mixes
+    res = train_dpsgd(model, x, sizes, W, TrainConfig(rounds=2, batch_size=4),
+                      torch.Generator().manual_seed(2), init=init)
+    loc = res.client_params
+    mean = lay.flatten(res.params)
+    for g in range(G):
+        torch.testing.assert_close(lay.flatten({k: v[g] for k, v in loc.items()}).mean(0), mean[g])
+    d0 = weight_distances({k: v[0] for k, v in loc.items()}, {k: v[0] for k, v in res.params.items()}, np.ones(N))
+    d1 = weight_distances({k: v[1] for k, v in loc.items()}, {k: v[1] for k, v in res.params.items()}, np.ones(N))
+    assert d1["local_local"] > d0["local_local"] > 0
+    with pytest.raises(ValueError, match="W must have shape"):
+        train_dpsgd(model, x, sizes, np.eye(N + 1), TrainConfig(rounds=1), torch.Generator(), init=init)
+    with pytest.raises(ValueError, match="multiple of groups"):
+        train_fedavg(model, x[:5], sizes[:5], TrainConfig(rounds=1), torch.Generator(), init=init)
+
+
+def test_run_point_with_several_seeds_lists_metrics_and_baselines():
+    pt = dict(BASE, **TINY, dataset="digits", arch="cnn", method="simsiam", n_seeds=3)
+    out = run_point(pt)
+    for key in ("accuracy", "accuracy_random", "accuracy_raw", "dist_local_global"):
+        assert isinstance(out[key], list) and len(out[key]) == 3, key
+        assert all(0 <= v <= 1 for v in out[key]) or key.startswith("dist")
+    assert out["accuracy_random"][0] != out["accuracy_random"][1]      # own initialisation per seed
+    assert run_point(pt)["accuracy"] == out["accuracy"]                 # same point, same bits
+    one = run_point(dict(pt, n_seeds=1))
+    assert isinstance(one["accuracy"], float)
+    assert one["accuracy_random"] == out["accuracy_random"][0]          # init and split: seed only
+
+
+def test_mnist1d_is_generated_without_touching_global_random_state(tmp_path, monkeypatch):
+    import random
+
+    from simulators.neural import data
+
+    monkeypatch.setenv("DSSL_DATA_DIR", str(tmp_path))
+    data.mnist1d_arrays.cache_clear()
+    np.random.seed(123)
+    random.seed(7)
+    before = (np.random.get_state()[1].copy(), random.getstate())
+    x, y = data.mnist1d_arrays(200)
+    assert np.array_equal(np.random.get_state()[1], before[0]) and random.getstate() == before[1]
+    assert x.shape == (200, 40) and np.bincount(y).tolist() == [20] * 10
+    cached = list(tmp_path.glob("mnist1d-*.npz"))
+    assert len(cached) == 1 and not list(tmp_path.glob(".*tmp*"))
+    data.mnist1d_arrays.cache_clear()
+    x2, y2 = data.mnist1d_arrays(200)                  # from the .npz
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    with pytest.raises(ValueError, match="n_samples"):
+        data.mnist1d_arrays(205)
+    xtr, ytr, xte, yte = data.load_dataset("mnist1d", n_train=120, n_test=75)
+    assert xtr.shape == (120, 1, 40) and xte.shape == (75, 1, 40)
+
+
+def test_mnist1d_cnn_and_masks_cover_signals():
+    from simulators.neural.augment import augment, keep_mask, mask_units
+
+    model = SSLNet("mae", "cnn", (1, 40), rep_dim=4, hidden=32)
+    assert model.encode(torch.zeros(2, 1, 40)).shape == (2, 4)
+    gen = torch.Generator().manual_seed(0)
+    keep = keep_mask(gen, 2, 3, (1, 40), 0.75)
+    assert mask_units((1, 40)) == 10
+    assert torch.all(keep.sum(-1) == 40 - 4 * round(0.75 * 10))
+    assert augment(gen, torch.ones(2, 3, 1, 40)).shape == (2, 3, 1, 40)

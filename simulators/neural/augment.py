@@ -6,7 +6,10 @@ bits whatever the number of threads.
 
 Images ``(1, 8, 8)``: a random translation by at most one pixel (zero padding), contrast
 ``U[0.8, 1.2]``, brightness ``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.05 (the 8x8 analogue
-of SimSiam's crop and colour jitter). Vectors: additive Gaussian noise of s.d. ``noise``, so the
+of SimSiam's crop and colour jitter). Signals ``(1, L)`` (MNIST-1D, standardised): a random
+translation by at most ``SHIFT_1D`` samples (zero padding), scale ``U[0.8, 1.2]``, offset
+``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.1. MAE masks hide patches of ``PATCH`` x ``PATCH``
+pixels of images and ``PATCH_1D`` samples of signals. Vectors: additive Gaussian noise of s.d. ``noise``, so the
 two views of ``x`` have cross moment ``E[x1 x2^T] = E[x x^T]`` (the positives of the spectral
 contrastive closed form, docs/theory.md §4).
 """
@@ -16,13 +19,25 @@ from __future__ import annotations
 import torch
 
 PATCH = 2          # MAE patches of 2x2 pixels on 8x8 images (16 patches)
+PATCH_1D = 4       # MAE patches of 4 samples on signals of length 40 (10 patches)
+SHIFT_1D = 8       # largest translation of a signal view
+
+
+def mask_units(input_shape: tuple) -> int:
+    """How many units an MAE mask chooses from: patches of images and signals, coordinates of
+    vectors."""
+    if len(input_shape) == 3:
+        return (input_shape[1] // PATCH) * (input_shape[2] // PATCH)
+    if len(input_shape) == 2:
+        return input_shape[1] // PATCH_1D
+    return input_shape[0]
 
 
 def keep_mask(gen: torch.Generator, m: int, b: int, input_shape: tuple, ratio: float) -> torch.Tensor:
     """A 0/1 *keep* mask of shape ``(m, b, *input_shape)`` hiding exactly ``round(ratio * U)``
-    of the ``U`` units of each sample (units: 2x2 patches of images, coordinates of vectors)."""
+    of the ``U`` units of each sample (units: see :func:`mask_units`)."""
     image = len(input_shape) == 3
-    units = (input_shape[1] // PATCH) * (input_shape[2] // PATCH) if image else input_shape[0]
+    units = mask_units(input_shape)
     n_mask = int(round(ratio * units))
     keys = torch.rand((m, b, units), generator=gen)
     rank = keys.argsort(dim=-1).argsort(dim=-1)
@@ -31,6 +46,9 @@ def keep_mask(gen: torch.Generator, m: int, b: int, input_shape: tuple, ratio: f
         side = input_shape[1] // PATCH
         keep = keep.reshape(m, b, 1, side, side)
         keep = keep.repeat_interleave(PATCH, dim=-2).repeat_interleave(PATCH, dim=-1)
+    elif len(input_shape) == 2:
+        keep = keep.reshape(m, b, 1, units).repeat_interleave(PATCH_1D, dim=-1)
+        keep = torch.nn.functional.pad(keep, (0, input_shape[1] - keep.shape[-1]), value=1.0)
     return keep
 
 
@@ -45,4 +63,14 @@ def augment(gen: torch.Generator, x: torch.Tensor, *, noise: float = 0.5) -> tor
         contrast = torch.empty((m, b, 1, 1, 1)).uniform_(0.8, 1.2, generator=gen)
         bright = torch.empty((m, b, 1, 1, 1)).uniform_(-0.1, 0.1, generator=gen)
         return (out - 0.5) * contrast + 0.5 + bright + 0.05 * torch.randn(x.shape, generator=gen)
+    if x.dim() == 4:                                   # signals (m, b, 1, L)
+        m, b, _, length = x.shape
+        k = SHIFT_1D
+        padded = torch.nn.functional.pad(x, (k, k))
+        shifts = torch.stack([padded[..., i:i + length] for i in range(2 * k + 1)])
+        pick = torch.randint(0, 2 * k + 1, (m, b), generator=gen)
+        out = shifts.gather(0, pick[None, :, :, None, None].expand(1, *x.shape))[0]
+        scale = torch.empty((m, b, 1, 1)).uniform_(0.8, 1.2, generator=gen)
+        offset = torch.empty((m, b, 1, 1)).uniform_(-0.1, 0.1, generator=gen)
+        return out * scale + offset + 0.1 * torch.randn(x.shape, generator=gen)
     return x + noise * torch.randn(x.shape, generator=gen)

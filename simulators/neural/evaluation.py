@@ -18,17 +18,25 @@ def features(model, params: dict, x: np.ndarray, batch: int = 1024) -> np.ndarra
     return torch.cat(out).double().numpy()
 
 
-def linear_probe(model, params: dict, x_train, y_train, x_test, y_test, *, C: float = 1.0) -> float:
-    """Test accuracy of a multinomial logistic regression (L-BFGS, ``C``) on standardised frozen
-    features; the encoder is not updated."""
+def probe_accuracy(f_train: np.ndarray, y_train: np.ndarray, f_test: np.ndarray, y_test: np.ndarray,
+                   *, C: float = 1.0) -> float:
+    """Test accuracy of a multinomial logistic regression (L-BFGS, inverse regularisation ``C``)
+    fitted on standardised features ``(n, k)`` (any input flattened: raw signals too)."""
     from sklearn.linear_model import LogisticRegression
 
-    ftr, fte = features(model, params, x_train), features(model, params, x_test)
+    ftr = np.asarray(f_train, dtype=np.float64).reshape(len(f_train), -1)
+    fte = np.asarray(f_test, dtype=np.float64).reshape(len(f_test), -1)
     mu, sd = ftr.mean(0), ftr.std(0)
     sd[sd < 1e-12] = 1.0
     clf = LogisticRegression(C=C, max_iter=2000)
     clf.fit((ftr - mu) / sd, y_train)
     return float(clf.score((fte - mu) / sd, y_test))
+
+
+def linear_probe(model, params: dict, x_train, y_train, x_test, y_test, *, C: float = 1.0) -> float:
+    """:func:`probe_accuracy` on the frozen encoder's features; the encoder is not updated."""
+    return probe_accuracy(features(model, params, x_train), y_train,
+                          features(model, params, x_test), y_test, C=C)
 
 
 def _flat(params: dict, stacked: bool) -> torch.Tensor:

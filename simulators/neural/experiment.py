@@ -28,20 +28,23 @@ def deterministic_torch(threads: int):
         torch.use_deterministic_algorithms(old_det)
 
 
-def build(point: dict):
-    """Data, model and train config of ``point``: ``(ClientData, SSLNet, TrainConfig)``."""
+def build(point: dict, seed: int | None = None):
+    """Data, model and train config of ``point`` at ``seed`` (default ``point["seed"]``):
+    ``(ClientData, SSLNet, TrainConfig)``. The split and the initialisation depend on the seed
+    only, so two methods at one seed share both (their encoders are built first)."""
     torch = require_torch()
     from .data import make_client_data
     from .models import SSLNet
     from .training import TrainConfig
 
+    seed = point["seed"] if seed is None else seed
     data = make_client_data(point["dataset"], point["split"], point["n_clients"],
-                            alpha=point["alpha"], seed=point["seed"],
+                            alpha=point["alpha"], seed=seed,
                             n_components=point["n_components"], d=point["d"],
                             separation=point["separation"], n_train=point["n_train"],
                             n_test=point["n_test"])
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(point["seed"])
+        torch.manual_seed(seed)
         model = SSLNet(point["method"], point["arch"], data.input_shape, rep_dim=point["rep_dim"],
                        hidden=point["hidden"], mmd_distance=point["mmd_distance"])
     cfg = TrainConfig(rounds=point["rounds"], local_epochs=point["local_epochs"],
@@ -79,57 +82,110 @@ def mixing_for(point: dict) -> tuple[np.ndarray, float]:
     return topology.mixing_matrix(G, point["rule"]), topology.average_connectivity(G)
 
 
+_RAW_PROBE: dict = {}
+
+
+def raw_probe(data) -> float:
+    """Probe accuracy on the raw input of ``data`` (memoised on the training and test arrays:
+    MNIST-1D's are the same at every seed)."""
+    import hashlib
+
+    from .evaluation import probe_accuracy
+
+    h = hashlib.sha256()
+    for arr in (data.x_train, data.y_train, data.x_test, data.y_test):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    key = h.hexdigest()
+    if key not in _RAW_PROBE:
+        _RAW_PROBE[key] = probe_accuracy(data.x_train, data.y_train, data.x_test, data.y_test)
+    return _RAW_PROBE[key]
+
+
+def _stack_clients(datas: list, centralised: bool):
+    """Client inputs of every seed stacked ``(G*N, n_max, *shape)`` with sizes ``(G*N,)``."""
+    torch = require_torch()
+    if centralised:
+        xs = [np.concatenate(d.client_x)[None] for d in datas]
+        sizes = [np.array([x.shape[1]]) for x in xs]
+    else:
+        xs, sizes = zip(*(d.padded() for d in datas))
+    n_max = max(x.shape[1] for x in xs)
+    out = np.zeros((sum(len(x) for x in xs), n_max, *xs[0].shape[2:]), dtype=np.float32)
+    row = 0
+    for x in xs:
+        out[row:row + len(x), :x.shape[1]] = x
+        row += len(x)
+    return torch.as_tensor(out), torch.as_tensor(np.concatenate(sizes))
+
+
 def run_point(point: dict, *, progress: bool = False) -> dict:
     """Train ``point``'s method and framework and evaluate it.
 
     Returns ``accuracy`` (linear probe of the server / average / centralised encoder on the
-    held-out test split), the relative encoder weight distances ``dist_local_global`` and
-    ``dist_local_local`` of the last round (NaN for centralised), ``final_loss`` (of the last
-    round that trained a client; a non-finite round loss raises ``FloatingPointError``),
-    ``avg_connectivity`` (D-PSGD: the realised |A_bar|), ``steps``, ``seconds``; for a linear encoder also
-    ``projector`` (the flattened row-space projector, for comparison with the closed forms) and
-    ``rv``, its representability vector ``r_k = P_kk``.
+    held-out test split), the baselines ``accuracy_random`` (the same probe on the encoder at
+    its initialisation) and ``accuracy_raw`` (on the raw input), the relative encoder weight
+    distances ``dist_local_global`` and ``dist_local_local`` of the last round (NaN for
+    centralised), ``final_loss`` (of the last round that trained a client; a non-finite round
+    loss raises ``FloatingPointError``), ``avg_connectivity`` (D-PSGD: the realised |A_bar|),
+    ``steps``, ``seconds``; for a linear encoder also ``projector`` (the flattened row-space
+    projector, for comparison with the closed forms) and ``rv``, its representability vector
+    ``r_k = P_kk``. With ``n_seeds = k > 1`` the seeds ``seed .. seed+k-1`` train together (one
+    batched step serves all their clients, :func:`simulators.neural.training.train_fedavg`) and
+    every metric but ``final_loss`` (their mean), ``steps`` and ``seconds`` is a list over the seeds; the same point gives
+    the same bits.
     """
     from .config import check_point
 
     point = check_point(point)
+    seeds = [point["seed"] + i for i in range(point["n_seeds"])]
     with deterministic_torch(point["threads"]) as torch:
         from .evaluation import linear_probe, row_space_projector, weight_distances
-        from .training import train_dpsgd, train_fedavg
+        from .training import FlatLayout, train_dpsgd, train_fedavg
 
         start = time.perf_counter()
-        data, model, cfg = build(point)
+        built = [build(point, s) for s in seeds]
+        datas = [b[0] for b in built]
+        model, cfg = built[0][1], built[0][2]
+        lay = FlatLayout(dict(model.named_parameters()))
+        init = torch.cat([lay.flatten({k: v.detach()[None] for k, v in b[1].named_parameters()})
+                          for b in built])
         gen = torch.Generator().manual_seed(int(point["seed"]))
-        out: dict = {}
-        if point["framework"] == "centralised":
-            x = torch.as_tensor(np.concatenate(data.client_x))[None]
-            res = train_fedavg(model, x, torch.as_tensor([x.shape[1]]), cfg, gen, progress=progress)
+        x, sizes = _stack_clients(datas, point["framework"] == "centralised")
+        per: dict = {k: [] for k in ("accuracy", "accuracy_random", "accuracy_raw",
+                                     "dist_local_global", "dist_local_local")}
+        if point["framework"] == "dpsgd":
+            mixed = [mixing_for(dict(point, seed=s)) for s in seeds]
+            per["avg_connectivity"] = [c for _, c in mixed]
+            res = train_dpsgd(model, x, sizes, np.stack([W for W, _ in mixed]), cfg, gen,
+                              init=init, progress=progress)
         else:
-            xp, sizes = data.padded()
-            xp, sizes = torch.as_tensor(xp), torch.as_tensor(sizes)
-            if point["framework"] == "fedavg":
-                res = train_fedavg(model, xp, sizes, cfg, gen, progress=progress)
-            else:
-                W, conn = mixing_for(point)
-                out["avg_connectivity"] = conn
-                res = train_dpsgd(model, xp, sizes, W, cfg, gen, progress=progress)
+            res = train_fedavg(model, x, sizes, cfg, gen, init=init, progress=progress)
         trained = [v for v in res.losses if v is not None]
         if not trained:
             raise ValueError(f"no client with data was ever selected, nothing was trained: {point}")
         if not np.all(np.isfinite(trained)):
             raise FloatingPointError(f"training diverged (round losses {trained}) at {point}")
-        final_loss = trained[-1]
-        out["accuracy"] = linear_probe(model, res.params, data.x_train, data.y_train,
-                                       data.x_test, data.y_test)
-        if point["framework"] == "centralised":
-            out["dist_local_global"] = out["dist_local_local"] = float("nan")
-        else:
-            out.update({f"dist_{k}": v for k, v in
-                        weight_distances(res.client_params, res.params, res.client_sizes).items()})
-        if point["arch"] == "linear":
-            P = row_space_projector(res.params)
-            out["projector"] = P.ravel().tolist()
-            out["rv"] = np.diag(P).tolist()          # r_k = ||P e_k||^2 (docs/theory.md §1.4)
-        out.update({"final_loss": final_loss, "steps": res.steps,
+        G = len(seeds)
+        group = (lambda t, g: t) if G == 1 else (lambda t, g: t[g])
+        sizes_of = res.client_sizes if G > 1 else res.client_sizes[None]
+        for g, data in enumerate(datas):
+            params = {k: group(v, g) for k, v in res.params.items()}
+            probe = (data.x_train, data.y_train, data.x_test, data.y_test)
+            per["accuracy"].append(linear_probe(model, params, *probe))
+            per["accuracy_random"].append(linear_probe(model, lay.views(init[g]), *probe))
+            per["accuracy_raw"].append(raw_probe(data))
+            if point["framework"] == "centralised":
+                dist = {"local_global": float("nan"), "local_local": float("nan")}
+            else:
+                dist = weight_distances({k: group(v, g) for k, v in res.client_params.items()},
+                                        params, sizes_of[g])
+            per["dist_local_global"].append(dist["local_global"])
+            per["dist_local_local"].append(dist["local_local"])
+            if point["arch"] == "linear":
+                P = row_space_projector(params)
+                per.setdefault("projector", []).append(P.ravel().tolist())
+                per.setdefault("rv", []).append(np.diag(P).tolist())   # r_k = ||P e_k||^2 (docs/theory.md §1.4)
+        out = {k: (v[0] if G == 1 else v) for k, v in per.items()}
+        out.update({"final_loss": trained[-1], "steps": res.steps,
                     "seconds": time.perf_counter() - start})
         return out

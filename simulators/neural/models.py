@@ -1,7 +1,9 @@
 """Encoders and method heads for the neural runs.
 
 An :class:`SSLNet` holds an encoder (``linear``: one bias-free layer, the linear model of the
-theory; ``mlp``: one hidden ReLU layer; ``cnn``: two 3x3 convolutions for 8x8 images) and the
+theory; ``mlp``: one hidden ReLU layer; ``cnn``: two 3x3 convolutions for 8x8 images, or for
+signals ``(1, L)`` three 1-D convolutions of width ``hidden // 4`` (kernels 5, 3, 3; the last
+two of stride 2) and a linear map to ``rep_dim``) and the
 heads of its method; its ``forward(batch)`` returns the method's loss on one client's batch, so
 ``torch.func.functional_call`` + ``vmap`` evaluate all clients at once with stacked parameters.
 SimSiam's projector and predictor use :class:`BatchStandardize` (batch norm without running
@@ -45,8 +47,16 @@ def make_encoder(arch: str, input_shape: tuple, rep_dim: int, hidden: int) -> nn
     if arch == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, rep_dim))
     if arch == "cnn":
+        if len(input_shape) == 2:
+            c, length = input_shape
+            k = max(8, hidden // 4)
+            return nn.Sequential(nn.Conv1d(c, k, 5, padding=2), nn.ReLU(),
+                                 nn.Conv1d(k, k, 3, stride=2, padding=1), nn.ReLU(),
+                                 nn.Conv1d(k, k, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+                                 nn.Linear(k * ((length + 3) // 4), rep_dim))
         if len(input_shape) != 3:
-            raise ValueError(f"arch='cnn' needs image inputs (C, H, W), got shape {input_shape}")
+            raise ValueError(f"arch='cnn' needs image (C, H, W) or signal (C, L) inputs, got shape "
+                             f"{input_shape}")
         c, h, w = input_shape
         return nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(),
                              nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),

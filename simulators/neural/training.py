@@ -181,28 +181,56 @@ class _Step:
         return torch.where(a, new, flat), loss_value
 
 
+def _initial(model: SSLNet, lay: FlatLayout, init: torch.Tensor | None) -> torch.Tensor:
+    """Initial flat parameters ``(G, P)``: ``init`` or the model's own, one group."""
+    if init is None:
+        return lay.flatten({k: v.detach()[None] for k, v in model.named_parameters()})
+    if init.dim() != 2 or init.shape[1] != lay.size:
+        raise ValueError(f"init must have shape (groups, {lay.size}), got {tuple(init.shape)}")
+    return init.to(torch.float32).clone()
+
+
+def _groups_of(x: torch.Tensor, groups: int) -> int:
+    """Clients per group; ``x`` stacks ``groups`` runs of equally many clients."""
+    if groups < 1 or x.shape[0] % groups:
+        raise ValueError(f"x has {x.shape[0]} client rows, not a multiple of groups = {groups}")
+    return x.shape[0] // groups
+
+
 def train_fedavg(model: SSLNet, x: torch.Tensor, sizes: torch.Tensor, cfg: TrainConfig,
-                 gen: torch.Generator, *, progress: bool = False) -> TrainResult:
-    """FedAvg on padded client data ``x`` ``(N, n_max, *shape)`` with ``sizes`` ``(N,)``."""
+                 gen: torch.Generator, *, init: torch.Tensor | None = None,
+                 progress: bool = False) -> TrainResult:
+    """FedAvg on padded client data ``x`` ``(G*N, n_max, *shape)`` with ``sizes`` ``(G*N,)``.
+
+    ``G`` independent runs (seeds) train in the same batched steps: ``init`` ``(G, P)`` holds
+    their initial flat parameters (default: the model's own, ``G = 1``) and rows ``g*N .. g*N+N-1``
+    of ``x`` are run ``g``'s clients; each run samples its own clients and has its own server.
+    With ``G = 1`` the result's ``params`` are unbatched; otherwise every tensor has a leading
+    ``G`` (``client_params``: ``(G, m, ...)``, ``client_sizes``: ``(G, m)``).
+    """
     from tqdm import tqdm
 
-    n_cl = x.shape[0]
-    m = max(1, int(round(cfg.participation * n_cl)))
     step = _Step(model, cfg, gen)
     lay = step.layout
+    server = _initial(model, lay, init)                       # (G, P)
+    G = server.shape[0]
+    n_cl = _groups_of(x, G)
+    m = max(1, int(round(cfg.participation * n_cl)))
     sampler = ClientSampler(x, sizes, cfg.batch_size, gen)
-    server = lay.flatten({k: v.detach()[None] for k, v in model.named_parameters()})[0]
-    omega = torch.zeros(n_cl)
+    omega = torch.zeros(G * n_cl)
     expected = cfg.rounds * m / n_cl
     out = TrainResult({}, {}, np.zeros(0, dtype=np.int64))
-    local = server[None].expand(m, -1).clone()
+    offset = (torch.arange(G) * n_cl)[:, None]
+    local = server.repeat_interleave(m, 0)
+    sel = torch.arange(G * m)
     for r in tqdm(range(cfg.rounds), desc="fedavg", unit="round", disable=not progress, leave=False):
-        sel = torch.randperm(n_cl, generator=gen)[:m].sort().values
-        local = server[None].expand(m, -1).clone()
-        state = step.init_state(m)
+        pick = torch.rand((G, n_cl), generator=gen).argsort(dim=1)[:, :m].sort(dim=1).values
+        sel = (pick + offset).reshape(-1)
+        local = server.repeat_interleave(m, 0)
+        state = step.init_state(G * m)
         steps = steps_per_round(sizes[sel], cfg)
         gamma = mar_gamma(omega[sel], expected, cfg.gamma_max, cfg.gamma_min)
-        zbar = server[None].expand(m, -1) if model.method == "mar" else None
+        zbar = server.repeat_interleave(m, 0) if model.method == "mar" else None
         round_losses = []
         for s in range(int(steps.max())):
             batch = step.inputs(sampler.batch(sel), zbar, gamma)
@@ -210,42 +238,62 @@ def train_fedavg(model: SSLNet, x: torch.Tensor, sizes: torch.Tensor, cfg: Train
             round_losses.append(loss)
             out.steps += 1
         omega[sel] += 1
-        w = sizes[sel].to(torch.float32)
-        if float(w.sum()) > 0:
-            server = (w / w.sum()) @ local
+        w = sizes[sel].to(torch.float32).reshape(G, m)
+        tot = w.sum(1, keepdim=True)
+        mean = torch.einsum("gm,gmp->gp", w / tot.clamp(min=1.0), local.reshape(G, m, -1))
+        server = torch.where(tot > 0, mean, server)
         out.losses.append(_mean(round_losses))
-        out.client_sizes = sizes[sel].numpy()
-    out.params, out.client_params = lay.views(server), lay.views(local)
+    out.client_sizes = sizes[sel].numpy().reshape(G, m)
+    out.params, out.client_params = lay.views(server), lay.views(local.reshape(G, m, -1))
+    return _ungroup(out, G)
+
+
+def _ungroup(out: TrainResult, G: int) -> TrainResult:
+    """Drop the leading group axis of a one-group result (the unbatched API)."""
+    if G == 1:
+        out.params = {k: v[0] for k, v in out.params.items()}
+        out.client_params = {k: v[0] for k, v in out.client_params.items()}
+        out.client_sizes = out.client_sizes[0]
     return out
 
 
 def train_dpsgd(model: SSLNet, x: torch.Tensor, sizes: torch.Tensor, W: np.ndarray,
-                cfg: TrainConfig, gen: torch.Generator, *, progress: bool = False) -> TrainResult:
-    """D-PSGD with local steps on mixing matrix ``W`` ``(N, N)``; returns the average model."""
+                cfg: TrainConfig, gen: torch.Generator, *, init: torch.Tensor | None = None,
+                progress: bool = False) -> TrainResult:
+    """D-PSGD with local steps on mixing matrix ``W`` ``(N, N)`` (or ``(G, N, N)``, one per run);
+    returns the average model of each run. Runs are stacked as in :func:`train_fedavg`."""
     from tqdm import tqdm
 
-    n_cl = x.shape[0]
-    Wt = torch.as_tensor(np.asarray(W), dtype=torch.float32)
     step = _Step(model, cfg, gen)
     lay = step.layout
+    start = _initial(model, lay, init)
+    G = start.shape[0]
+    n_cl = _groups_of(x, G)
+    Wt = torch.as_tensor(np.asarray(W), dtype=torch.float32)
+    if Wt.dim() == 2:
+        Wt = Wt[None].expand(G, -1, -1)
+    if tuple(Wt.shape) != (G, n_cl, n_cl):
+        raise ValueError(f"W must have shape ({n_cl}, {n_cl}) or ({G}, {n_cl}, {n_cl}), got {tuple(Wt.shape)}")
+    mix = lambda f: torch.bmm(Wt, f.reshape(G, n_cl, -1)).reshape(G * n_cl, -1)
     sampler = ClientSampler(x, sizes, cfg.batch_size, gen)
-    flat = lay.flatten({k: v.detach()[None] for k, v in model.named_parameters()}).expand(n_cl, -1).clone()
-    state = step.init_state(n_cl)
+    flat = start.repeat_interleave(n_cl, 0)
+    state = step.init_state(G * n_cl)
     steps = steps_per_round(sizes, cfg)
-    everyone = torch.arange(n_cl)
-    out = TrainResult({}, {}, sizes.numpy())
+    everyone = torch.arange(G * n_cl)
+    out = TrainResult({}, {}, sizes.numpy().reshape(G, n_cl))
     local = flat
     for r in tqdm(range(cfg.rounds), desc="d-psgd", unit="round", disable=not progress, leave=False):
-        gamma = mar_gamma(torch.full((n_cl,), float(r)), cfg.rounds, cfg.gamma_max, cfg.gamma_min)
+        gamma = mar_gamma(torch.full((G * n_cl,), float(r)), cfg.rounds, cfg.gamma_max, cfg.gamma_min)
         round_losses = []
         for s in range(int(steps.max())):
-            zbar = Wt @ flat if model.method == "mar" else None
+            zbar = mix(flat) if model.method == "mar" else None
             batch = step.inputs(sampler.batch(everyone), zbar, gamma)
             flat, loss = step(flat, state, batch, s < steps)
             round_losses.append(loss)
             out.steps += 1
         out.losses.append(_mean(round_losses))
         local = flat
-        flat = Wt @ flat
-    out.params, out.client_params = lay.views(flat.mean(0)), lay.views(local)
-    return out
+        flat = mix(flat)
+    out.params = lay.views(flat.reshape(G, n_cl, -1).mean(1))
+    out.client_params = lay.views(local.reshape(G, n_cl, -1))
+    return _ungroup(out, G)
