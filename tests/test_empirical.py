@@ -207,3 +207,26 @@ def test_decision_evidence_reproduces_the_decision_through_the_default_rule():
             assert verdict.counterexample["numbers"]["mean"] < MARGIN.value
         if dec.status == "open":
             assert "seeds would decide" in " ".join(e.summary for e in ev[1:])
+
+
+def test_the_validity_gate_keeps_cells_where_ssl_learned_nothing_undecided():
+    rng = np.random.default_rng(11)
+    good = np.full(10, 3.0) + 0.1 * rng.standard_normal(10)       # clearly holds / fails
+    learned = {"SSL - random": 0.05 + 0.01 * rng.standard_normal(10)}
+    nothing = {"SSL - random": 0.01 * rng.standard_normal(10)}     # mean ~0: no learning shown
+    m = Margin(0.5, "test")
+    cell = lambda x, g: Cell("c", x, m, gate=g)
+    assert decide(lambda n: [cell(good[:n], learned)], Design((5, 10))).status == "holds"
+    dec = decide(lambda n: [cell(good[:n], nothing)], Design((5, 10)))
+    assert dec.status == "open" and dec.states == ["invalid"] and "validity gate" in dec.stop_reason
+    bad = -good
+    assert decide(lambda n: [cell(bad[:n], learned)], Design((5, 10))).status == "fails"
+    assert decide(lambda n: [cell(bad[:n], nothing)], Design((5, 10))).status == "open"
+    # an invalid cell blocks "every ... holds" but not a failure elsewhere
+    two = decide(lambda n: [cell(good[:n], nothing), cell(bad[:n], learned)], Design((5, 10)))
+    assert two.status == "fails" and two.states[0] == "invalid"
+    ev = decision_evidence(dec, what="test")
+    assert ev[1].passed is None and "random initialisation" in ev[1].summary
+    assert ev[1].numbers["valid"] is False and default_rule(ev).status == "inconclusive"
+    avg = decide(lambda n: [cell(good[:n], learned), cell(good[:n], nothing)], Design((5,)), "average")
+    assert avg.states == ["invalid"]                              # the pooled cell keeps both gates

@@ -34,6 +34,13 @@ look ``k`` gets ``a_k = A(t_k) - A(t_{k-1})`` with ``t_k = n_k / n_K`` and ``A(1
 by the union bound every error rate stays ``<= a`` however many looks are taken. A cell's
 decision is kept once made.
 
+**Validity gate** (:func:`gate`): a cell may carry, per run that enters it, the per-seed
+"learned minus baseline" accuracy (the SSL encoder against the same architecture at its random
+initialisation). A cell where some run does not beat its baseline by a one-sided t bound at
+:data:`GATE_LEVEL` is *invalid* at that look: it is neither tested nor counted in Holm's
+family, so it can make a claim neither hold nor fail, and an ``"every"`` claim with an
+invalid cell cannot hold.
+
 ``tests/test_empirical.py`` checks these rates by simulation through :func:`decide`, the
 function every empirical claim calls, and shows that rules ignoring multiplicity or the looks
 are caught.
@@ -147,6 +154,31 @@ class Cell:
     numbers: dict = field(default_factory=dict)
     extra: str = ""
     series: dict | None = None      # optional plot data for the report (see Evidence.series)
+    # Validity gate: name -> per-seed "learned minus baseline" (e.g. probe accuracy of the SSL
+    # encoder minus that of the same encoder at its random initialisation) of each run that
+    # enters the cell. A cell is valid only if every one of them is positive by its one-sided
+    # t bound at GATE_LEVEL; an invalid cell is never decided (see :func:`gate`).
+    gate: dict = field(default_factory=dict)
+
+
+GATE_LEVEL = 0.05
+
+
+def gate(cell: Cell, level: float = GATE_LEVEL) -> tuple[bool, str]:
+    """``(valid, text)``: whether every gate array of ``cell`` has a positive mean by the
+    one-sided Student-t bound at ``level`` (``ttest_1samp(..., alternative="greater")``), and one
+    line naming the arms that do not. No gate arrays: valid."""
+    bad = []
+    for name, values in cell.gate.items():
+        v = np.asarray(values, dtype=np.float64)
+        p = one_sided_pvalues(v, 1.0)[0]
+        if not p <= level:
+            bad.append(f"{name} {cell.margin.scale * v.mean():+.3g}{cell.margin.unit} (p = {p:.2g})")
+    if not bad:
+        return True, ""
+    return False, ("invalid: the learned encoder does not beat its random initialisation "
+                   f"(one-sided level {level}) for " + ", ".join(bad)
+                   + "; this cell gives no evidence for or against the claim")
 
 
 def one_sided_pvalues(x: np.ndarray, margin: float) -> tuple[float, float]:
@@ -205,7 +237,7 @@ class Decision:
 
     status: str                     # "holds", "fails" or "open"
     cells: list[Cell]               # at the last look taken
-    states: list[str]               # per cell: "holds", "fails" or "open"
+    states: list[str]               # per cell: "holds", "fails", "open" or "invalid" (gate failed)
     n_seeds: int
     look: int                       # 1-based index of the last look taken
     stop_reason: str
@@ -237,16 +269,21 @@ def decide(cells_at: Callable[[int], list[Cell]], design: Design, combine: str =
             raise ValueError(f"every cell must have {n} differences at this look")
         if states is None:
             states = ["open"] * len(cells)
-        pv = [one_sided_pvalues(c.diffs, c.margin.value) for c in cells]
+        valid = [gate(c)[0] for c in cells]
+        pv = [one_sided_pvalues(c.diffs, c.margin.value) if ok else (1.0, 1.0)
+              for c, ok in zip(cells, valid)]
         p_h = [p for p, _ in pv]
         fail_now = holm([p for _, p in pv], a_k)
         for i, (ph, fails) in enumerate(zip(p_h, fail_now)):
-            if states[i] == "open":
+            if not valid[i]:
+                states[i] = "invalid" if states[i] in ("open", "invalid") else states[i]
+            elif states[i] in ("open", "invalid"):
                 if fails:
                     states[i] = "fails"
                 elif ph <= a_k:
                     states[i] = "holds"
         history.append({"look": k, "n_seeds": n, "level": float(a_k), "states": list(states),
+                        "valid": valid,
                         "p_holds": p_h, "p_fails": [p for _, p in pv]})
         if "fails" in states:
             status, why = "fails", f"decided at look {k} of {len(design.looks)} ({n} seeds): a cell is below its margin"
@@ -254,6 +291,9 @@ def decide(cells_at: Callable[[int], list[Cell]], design: Design, combine: str =
             status, why = "holds", f"decided at look {k} of {len(design.looks)} ({n} seeds): every cell holds"
         else:
             status, why = "open", f"seed cap reached ({n} seeds, {len(design.looks)} looks), undecided"
+            if "invalid" in states:
+                why += (f"; {states.count('invalid')} of {len(states)} cells fail the validity gate "
+                        "(SSL does not beat a random encoder there)")
             if k < len(design.looks):
                 continue
         return Decision(status, cells, states, n, k, why, design, combine, float(a_k), history)
@@ -266,7 +306,8 @@ def _average(cells: list[Cell]) -> Cell:
         raise ValueError("an 'average' claim needs one margin for all its cells")
     diffs = np.mean([c.diffs for c in cells], axis=0)
     return Cell(f"mean over {len(cells)} cells ({'; '.join(c.name for c in cells)})", diffs,
-                cells[0].margin, params={"cells": [c.params for c in cells]})
+                cells[0].margin, params={"cells": [c.params for c in cells]},
+                gate={f"{c.name}: {k}": v for c in cells for k, v in c.gate.items()})
 
 
 def decision_evidence(dec: Decision, *, what: str) -> list[Evidence]:
@@ -300,7 +341,9 @@ def decision_evidence(dec: Decision, *, what: str) -> list[Evidence]:
         q = stats.t.isf(a_last, x.size - 1) * sd / math.sqrt(x.size)
         lo, hi = mean - q, mean + q
         mg = cell.margin
-        if state == "holds":
+        if state == "invalid":
+            tag = gate(cell)[1]
+        elif state == "holds":
             tag = f"effect > 0 (one-sided bound {mg.fmt(lo)})"
         elif state == "fails":
             tag = (f"effect below the margin {mg.fmt(mg.value)}"
@@ -313,8 +356,10 @@ def decision_evidence(dec: Decision, *, what: str) -> list[Evidence]:
                         f"{a_last:.2g} [{mg.fmt(lo)}, {mg.fmt(hi)}], margin {mg.fmt(mg.value)}: {tag}"
                         + (f"; {cell.extra}" if cell.extra else ""))
         nums = {"mean": mean, "sd": sd, "low": lo, "high": hi, "margin": mg.value,
-                "n_seeds": int(x.size), "diffs": x.tolist(), **cell.numbers}
-        passed = {"holds": True, "fails": False, "open": None}[state]
+                "n_seeds": int(x.size), "diffs": x.tolist(), "valid": state != "invalid",
+                **({"gate": {k: np.asarray(v, dtype=np.float64).tolist() for k, v in cell.gate.items()}}
+                   if cell.gate else {}), **cell.numbers}
+        passed = {"holds": True, "fails": False, "open": None, "invalid": None}[state]
         out.append(Evidence("empirical", summary_text, passed=passed, numbers=nums,
                             params={**cell.params, "margin_source": mg.source}, series=cell.series,
                             counterexample=None if passed is not False else
