@@ -76,7 +76,11 @@ def test_dssl_neural_rejects_bad_config(tmp_path, capsys):
 def test_inconsistent_neural_configs_are_refused_before_training(tmp_path, capsys):
     cases = [('arch = "cnn"\ndataset = "synthetic"', "arch: 'cnn' needs an image"),
              ("gamma_min = 0.5\ngamma_max = 0.1", "gamma_min = 0.5 must be <= gamma_max"),
-             ('method = "mae"\nmask_ratio = 0.01', "hides 0 of 16 units"),
+             ('method = "mae"\nmask_ratio = 0.01', "hides 0 of 10 units"),
+             ('method = "mae"\ndataset = "digits"\nmask_ratio = 0.01', "hides 0 of 16 units"),
+             ('dataset = "cifar10"', "dataset"), ('arch = "vit"', "arch"), ('method = "byol"', "method"),
+             ('n_train = 20\nn_clients = 30', "n_clients = 30 exceeds the 20 samples"),
+             ('n_seeds = 1000', "n_seeds: 1000 must lie in [1, 256]"),
              ('framework = "dpsgd"\nn_clients = 1', "'dpsgd' needs n_clients >= 2"),
              ('framework = "dpsgd"\ngraph = "torus"\nn_clients = 10', "needs a square n_clients"),
              ('framework = "dpsgd"\ngraph = "hypercube"\nn_clients = 10', "power of 2"),

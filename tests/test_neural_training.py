@@ -276,3 +276,26 @@ def test_mnist1d_cnn_and_masks_cover_signals():
     assert mask_units((1, 40)) == 10
     assert torch.all(keep.sum(-1) == 40 - 4 * round(0.75 * 10))
     assert augment(gen, torch.ones(2, 3, 1, 40)).shape == (2, 3, 1, 40)
+
+
+def test_ridge_probe_predicts_as_sklearns_ridge_classifier_and_batches_over_seeds():
+    from sklearn.linear_model import RidgeClassifier
+
+    from simulators.neural.evaluation import RIDGE, ridge_probe
+
+    rng = np.random.default_rng(0)
+    G, n, m, k = 3, 300, 200, 6
+    y, yt = rng.integers(0, 4, n), rng.integers(0, 4, m)
+    means = rng.normal(size=(4, k))
+    F = means[y] + rng.normal(size=(G, n, k)) * np.array([1.0, 2.0, 0.5])[:, None, None]
+    Ft = means[yt] + rng.normal(size=(G, m, k))
+    F[..., 0] *= 50.0                                   # scales differ: the probe standardises
+    acc = ridge_probe(F, y, Ft, yt)
+    for g in range(G):
+        mu, sd = F[g].mean(0), F[g].std(0)
+        clf = RidgeClassifier(alpha=RIDGE * n).fit((F[g] - mu) / sd, y)
+        assert acc[g] == np.mean(clf.predict((Ft[g] - mu) / sd) == yt)
+        assert ridge_probe(F[g:g + 1], y, Ft[g:g + 1], yt)[0] == acc[g]
+    assert acc.min() > 0.4                              # the classes are separable enough to learn
+    with pytest.raises(ValueError, match="features must be"):
+        ridge_probe(F[0], y, Ft[0], yt)

@@ -10,11 +10,15 @@ source of each number) and whether it is about every cell or the average; seeds 
 looks (:data:`DESIGNS`, set by the profile) until the claim is decided or the cap is reached.
 Without torch every claim here is ``inconclusive`` with the install hint.
 
-Profiles: ``smoke`` (tiny runs so the tests exercise every check; not for conclusions),
-``quick`` (digits + MLP, SimSiam as the CL method, looks at 5 and 10 seeds of 8 rounds of 2
-local epochs) and ``full`` (digits + MLP, digits + CNN and a Gaussian mixture + MLP; SimSiam and
-spectral contrastive; looks at 10 and 20 seeds of 10 rounds of 3 local epochs; more
-connectivities and Dirichlet alphas), which decides the verdicts quoted in the README.
+Profiles (:data:`PROFILES`): ``smoke`` (tiny runs so the tests exercise every check; not for
+conclusions), ``quick`` (MNIST-1D + MLP, SimSiam as the CL method, looks at 10 and 20 seeds)
+and ``full`` (MNIST-1D + MLP and a Gaussian mixture + MLP; SimSiam and spectral contrastive;
+looks at 20 and 50 seeds; more connectivities and Dirichlet alphas), which decides the
+verdicts quoted in the README. Seeds train in blocks of ``block`` as one batched run.
+
+Every cell carries a validity gate (:func:`proofs_check.engine.empirical.gate`): the probe
+accuracy of each trained encoder that enters it minus that of the same encoder at its random
+initialisation, per seed; a cell where SSL learned nothing measurable is never decided.
 """
 
 from __future__ import annotations
@@ -36,19 +40,41 @@ NONIID = {"split": "dirichlet-class", "alpha": 0.1}
 RUN_CODE = ("theory", "simulators")      # what a run depends on: the key of its cached result
 MIM, CL_NAMES = "mae", {"simsiam": "SimSiam", "spectral": "spectral CL", "mae": "MAE", "mar": "MAR"}
 
+# Runs train a block of seeds at once (``n_seeds``: their clients stacked in one batched step);
+# every look of a design is a multiple of the profile's block, so a seed's numbers depend only
+# on its block, never on how many seeds a look asks for.
+# A cell: a data set, an encoder, the CL methods compared with MAE, and its run settings (over
+# the profile's "run"). The Gaussian mixture (d = 64, ten components, separation 3) with an
+# 8-dimensional representation is the setting of the linear theory (c < d: the encoder must
+# find the signal subspace, so a random encoder is far behind); MNIST-1D with a 1-D CNN is the
+# harder real data set (a linear probe on its raw input reaches about 30%).
+SYNTHETIC = {"dataset": "synthetic", "arch": "mlp", "d": 64, "rep_dim": 8, "separation": 3.0,
+             "lr": 0.003}
+MNIST1D_CNN = {"dataset": "mnist1d", "arch": "cnn", "rounds": 20, "rep_dim": 32, "hidden": 64,
+               "lr": 0.003, "n_train": 2000}
 PROFILES: dict[str, dict] = {
-    "smoke": {"design": Design((5,)), "run": {"rounds": 1, "local_epochs": 1, "n_clients": 4, "hidden": 32},
-              "cells": (("digits", "mlp"),), "cl": ("simsiam",), "connectivity": (2.5, 3.0),
+    "smoke": {"design": Design((5,)), "block": 5,
+              "run": {"rounds": 1, "local_epochs": 1, "n_clients": 4, "n_train": 400, "n_test": 1000},
+              "cells": ({**SYNTHETIC, "hidden": 32, "cl": ("simsiam",)},), "connectivity": (2.5, 3.0),
               "alphas": (0.1,), "fig2b_frameworks": ("fedavg",), "linear_rounds": 3},
-    "quick": {"design": Design((5, 10)), "run": {"rounds": 8, "local_epochs": 2},
-              "cells": (("digits", "mlp"),), "cl": ("simsiam",), "connectivity": (3.0, 4.0, 7.0),
+    "quick": {"design": Design((10, 20)), "block": 10,
+              "run": {"rounds": 8, "local_epochs": 2, "n_train": 1000},
+              "cells": ({**SYNTHETIC, "cl": ("simsiam",)},), "connectivity": (3.0, 4.0, 7.0),
               "alphas": (0.1,), "fig2b_frameworks": ("fedavg", "dpsgd"), "linear_rounds": 80},
-    "full": {"design": Design((10, 20)), "run": {"rounds": 10, "local_epochs": 3},
-             "cells": (("digits", "mlp"), ("digits", "cnn"), ("synthetic", "mlp")),
-             "cl": ("simsiam", "spectral"), "connectivity": (3.0, 4.0, 5.5, 7.0),
+    "full": {"design": Design((20, 50)), "block": 10,
+             "run": {"rounds": 8, "local_epochs": 2, "n_train": 1000},
+             "cells": ({**SYNTHETIC, "cl": ("simsiam", "spectral")}, {**MNIST1D_CNN, "cl": ("simsiam",)}),
+             "connectivity": (3.0, 4.0, 5.5, 7.0),
              "alphas": (0.05, 0.1, 0.5), "fig2b_frameworks": ("fedavg", "dpsgd"),
              "linear_rounds": 200},
 }
+
+
+def cell_settings(cell: dict) -> tuple[str, dict, tuple]:
+    """``(name, run keywords, CL methods)`` of a profile cell."""
+    kw = {k: v for k, v in cell.items() if k != "cl"}
+    return f"{cell['dataset']}/{cell['arch']}", kw, tuple(cell["cl"])
+
 
 # The paper's numbers, shown beside ours and never asserted (docs/theory.md §2).
 PAPER_TABLE1 = {  # fine-tuning accuracy %, IID -> label-skew non-IID
@@ -145,6 +171,32 @@ def point(ctx: CheckContext, **kw) -> dict:
     return expand(load_config({"fixed": fixed}, NEURAL_SCHEMA), NEURAL_SCHEMA)[0]
 
 
+def per_seed(ctx: CheckContext, n: int, keyed: dict) -> dict:
+    """Run ``keyed``: ``key -> point keywords`` (without the seed) for the first ``n`` seeds, in
+    blocks of the profile's ``block`` seeds (one batched run each), and return ``key -> {metric:
+    array over the n seeds}``."""
+    block = settings(ctx)["block"]
+    if n % block:
+        raise ValueError(f"n = {n} seeds is not a multiple of the profile's block of {block}")
+    first = seeds(ctx, n)[::block]
+    flat = {(k, b): point(ctx, seed=b, n_seeds=block, **kw) for k, kw in keyed.items() for b in first}
+    rows = _grid(ctx, flat)
+    out = {}
+    for k in keyed:
+        parts = [rows[(k, b)] for b in first]
+        out[k] = {}
+        for m, v in parts[0].items():
+            if isinstance(v, list) and len(v) == block:
+                arr = np.concatenate([np.asarray(r[m], dtype=np.float64).reshape(block, -1) for r in parts])
+                out[k][m] = arr[:, 0] if arr.shape[1] == 1 else arr
+    return out
+
+
+def learned(arms: dict) -> dict:
+    """The validity gate of a cell: ``name -> accuracy - accuracy_random`` per seed of each arm."""
+    return {name: r["accuracy"] - r["accuracy_random"] for name, r in arms.items()}
+
+
 def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
     """Rows of ``points`` (cached under ``ctx.work_dir/neural``); raises ``_NoTorch``."""
     if not torch_available():
@@ -182,37 +234,57 @@ def _grid(ctx, keyed: dict) -> dict:
     return dict(zip(keys, runs(ctx, [keyed[k] for k in keys])))
 
 
-def _table1_rows(ctx, dataset: str, arch: str, n: int) -> tuple[dict, list[str]]:
-    methods = [MIM, *settings(ctx)["cl"]]
-    keyed = {(m, sp, s): point(ctx, dataset=dataset, arch=arch, method=m, framework="fedavg",
-                                seed=s, **({"split": "iid"} if sp == "iid" else NONIID))
-             for m in methods for sp in ("iid", "noniid") for s in seeds(ctx, n)}
-    return _grid(ctx, keyed), methods
+def _table1_rows(ctx, cell: dict, n: int) -> tuple[dict, list[str]]:
+    """FedAvg runs of MAE and the cell's CL methods, IID and Dirichlet(0.1): ``(method, split)
+    -> metrics over the first n seeds``."""
+    _, kw, cl = cell_settings(cell)
+    methods = [MIM, *cl]
+    keyed = {(m, sp): dict(kw, method=m, framework="fedavg",
+                           **({"split": "iid"} if sp == "iid" else NONIID))
+             for m in methods for sp in ("iid", "noniid")}
+    return per_seed(ctx, n, keyed), methods
 
 
 def _decided(ctx: CheckContext, cells_at, *, combine: str, what: str) -> list[Evidence]:
     return decision_evidence(decide(cells_at, design(ctx), combine), what=what)
 
 
+def _pp(x) -> str:
+    """Mean and 95% t interval of accuracies (fractions) in points."""
+    from ..engine.empirical import t_interval
+
+    mean, lo, hi = t_interval(np.asarray(x))
+    return f"{100 * mean:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
 # ---------------------------------------------------------------- Table 1
 def table1_cells(ctx: CheckContext, n: int) -> list[Cell]:
     """Per cell (data set, backbone, CL method), first ``n`` seeds: ``drop(CL) - drop(MAE)``,
-    FedAvg, IID against Dirichlet(0.1) label skew (the claim: positive)."""
+    FedAvg, IID against Dirichlet(0.1) label skew (the claim: positive). Validity gate: every
+    run beats its random encoder, and heterogeneity bites (the mean of the two drops > 0)."""
     out = []
-    for i, (dataset, arch) in enumerate(settings(ctx)["cells"]):
-        rows, methods = _table1_rows(ctx, dataset, arch, n)
-        acc = lambda m, sp: np.array([rows[(m, sp, s)]["accuracy"] for s in seeds(ctx, n)])
+    for i, cell in enumerate(settings(ctx)["cells"]):
+        name, kw, cls = cell_settings(cell)
+        rows, methods = _table1_rows(ctx, cell, n)
+        acc = lambda m, sp: rows[(m, sp)]["accuracy"]
         drop = {m: acc(m, "iid") - acc(m, "noniid") for m in methods}
-        for cl in settings(ctx)["cl"]:
+        for cl in cls:
+            arms = {f"{CL_NAMES[m]} {sp}": rows[(m, sp)] for m in (MIM, cl) for sp in ("iid", "noniid")}
+            gate = {**learned(arms), "mean drop (heterogeneity bites)": (drop[cl] + drop[MIM]) / 2}
             out.append(Cell(
-                f"{dataset}/{arch}, FedAvg: drop({CL_NAMES[cl]}) - drop(MAE)", drop[cl] - drop[MIM],
-                MARGINS["table1"],
-                params={"dataset": dataset, "arch": arch, "cl": cl, **NONIID},
+                f"{name}, FedAvg: drop({CL_NAMES[cl]}) - drop(MAE)", drop[cl] - drop[MIM],
+                MARGINS["table1"], gate=gate, params={**kw, "cl": cl, **NONIID},
                 numbers={"acc_iid": {m: acc(m, "iid").tolist() for m in (MIM, cl)},
-                         "acc_noniid": {m: acc(m, "noniid").tolist() for m in (MIM, cl)}},
-                extra=(f"mean IID->non-IID accuracy: MAE {100 * acc(MIM, 'iid').mean():.1f}->"
-                       f"{100 * acc(MIM, 'noniid').mean():.1f}%, {CL_NAMES[cl]} "
-                       f"{100 * acc(cl, 'iid').mean():.1f}->{100 * acc(cl, 'noniid').mean():.1f}%"
+                         "acc_noniid": {m: acc(m, "noniid").tolist() for m in (MIM, cl)},
+                         "acc_random": {m: rows[(m, "iid")]["accuracy_random"].tolist() for m in (MIM, cl)},
+                         "acc_raw": float(rows[(MIM, "iid")]["accuracy_raw"].mean()),
+                         "drop": {m: drop[m].tolist() for m in (MIM, cl)}},
+                extra=(f"accuracy % [95% CI] IID -> non-IID: MAE {_pp(acc(MIM, 'iid'))} -> "
+                       f"{_pp(acc(MIM, 'noniid'))}, {CL_NAMES[cl]} {_pp(acc(cl, 'iid'))} -> "
+                       f"{_pp(acc(cl, 'noniid'))}; drops MAE {_pp(drop[MIM])}, {CL_NAMES[cl]} "
+                       f"{_pp(drop[cl])} pp; baselines: random encoder MAE "
+                       f"{_pp(rows[(MIM, 'iid')]['accuracy_random'])}, raw input "
+                       f"{100 * rows[(MIM, 'iid')]['accuracy_raw'].mean():.1f}%"
                        + (f"; {paper_table1_gaps()}" if i == 0 else ""))))
     return out
 
@@ -230,16 +302,17 @@ def table5_cells(ctx: CheckContext, n: int) -> list[Cell]:
     """Non-IID FedAvg, last round: ``1 - dist(MAE)/dist(CL)`` per seed for the local-to-global
     and local-to-local relative encoder distances (the claim: positive)."""
     out = []
-    for dataset, arch in settings(ctx)["cells"]:
-        rows, _ = _table1_rows(ctx, dataset, arch, n)
-        for cl in settings(ctx)["cl"]:
+    for cell in settings(ctx)["cells"]:
+        name, kw, cls = cell_settings(cell)
+        rows, _ = _table1_rows(ctx, cell, n)
+        for cl in cls:
+            gate = learned({f"{CL_NAMES[m]} non-IID": rows[(m, "noniid")] for m in (MIM, cl)})
             for kind in ("local_global", "local_local"):
-                mae, other = (np.array([rows[(m, "noniid", s)][f"dist_{kind}"] for s in seeds(ctx, n)])
-                              for m in (MIM, cl))
+                mae, other = (rows[(m, "noniid")][f"dist_{kind}"] for m in (MIM, cl))
                 out.append(Cell(
-                    f"{dataset}/{arch}: 1 - {kind.replace('_', '-')} distance(MAE) / distance({CL_NAMES[cl]})",
-                    1.0 - mae / other, MARGINS["table5"],
-                    params={"dataset": dataset, "arch": arch, "cl": cl, "distance": kind, **NONIID},
+                    f"{name}: 1 - {kind.replace('_', '-')} distance(MAE) / distance({CL_NAMES[cl]})",
+                    1.0 - mae / other, MARGINS["table5"], gate=gate,
+                    params={**kw, "cl": cl, "distance": kind, **NONIID},
                     numbers={"mae": mae.tolist(), cl: other.tolist()},
                     extra=f"mean distance MAE {mae.mean():.3g}, {CL_NAMES[cl]} {other.mean():.3g}"))
     return out
@@ -255,44 +328,44 @@ def table5_distances(ctx: CheckContext) -> list[Evidence]:
 
 # ---------------------------------------------------------------- Fig. 2a
 def fig2a_cells(ctx: CheckContext, n: int) -> list[Cell]:
-    """D-PSGD (MAE, digits + MLP, Dirichlet(0.1), paper-general graphs, Metropolis weights) at
-    several ``|A_bar|`` and FedAvg on the same data, first ``n`` seeds: the per-seed
-    least-squares slope of accuracy on the realised ``|A_bar|`` (claim: positive), then
-    ``FL - DecL`` at every connectivity below ``N`` (claim: positive; Thm 4.6 is strict there)."""
+    """D-PSGD (MAE, the profile's first data set and backbone, Dirichlet(0.1), paper-general
+    graphs, Metropolis weights) at several ``|A_bar|`` and FedAvg on the same data, first ``n``
+    seeds: the per-seed least-squares slope of accuracy on the realised ``|A_bar|`` (claim:
+    positive), then ``FL - DecL`` at every connectivity below ``N`` (claim: positive; Thm 4.6
+    is strict there)."""
     conns = settings(ctx)["connectivity"]
-    sd = seeds(ctx, n)
-    keyed = {(c, s): point(ctx, method=MIM, framework="dpsgd", graph="paper-general",
-                           connectivity=c, seed=s, **NONIID) for c in conns for s in sd}
-    keyed.update({("fl", s): point(ctx, method=MIM, framework="fedavg", seed=s, **NONIID)
-                  for s in sd})
-    rows = _grid(ctx, keyed)
-    slopes = []
-    for s in sd:
-        a = np.array([rows[(c, s)]["avg_connectivity"] for c in conns])
-        y = np.array([rows[(c, s)]["accuracy"] for c in conns])
-        slopes.append(float(np.polyfit(a, y, 1)[0]))
-    mean_acc = {c: float(np.mean([rows[(c, s)]["accuracy"] for s in sd])) for c in conns}
-    fl = np.array([rows[("fl", s)]["accuracy"] for s in sd])
-    real = {c: float(np.mean([rows[(c, s)]["avg_connectivity"] for s in sd])) for c in conns}
+    name, kw, _ = cell_settings(settings(ctx)["cells"][0])
+    keyed = {c: dict(kw, method=MIM, framework="dpsgd", graph="paper-general", connectivity=c,
+                     **NONIID) for c in conns}
+    keyed["fl"] = dict(kw, method=MIM, framework="fedavg", **NONIID)
+    rows = per_seed(ctx, n, keyed)
+    a = np.stack([rows[c]["avg_connectivity"] for c in conns], axis=1)       # (n, C)
+    y = np.stack([rows[c]["accuracy"] for c in conns], axis=1)
+    ac = a - a.mean(1, keepdims=True)
+    slopes = (ac * (y - y.mean(1, keepdims=True))).sum(1) / (ac ** 2).sum(1)
+    mean_acc = {c: float(rows[c]["accuracy"].mean()) for c in conns}
+    fl = rows["fl"]["accuracy"]
+    real = {c: float(rows[c]["avg_connectivity"].mean()) for c in conns}
     curve = ", ".join(f"{real[c]:.1f}: {100 * mean_acc[c]:.1f}%" for c in conns)
-    out = [Cell("slope of DecL accuracy in |A_bar|", np.array(slopes), MARGINS["fig2a-slope"],
-                params={"connectivity": list(conns), **NONIID, "method": MIM},
+    gate = learned({f"DecL |A_bar| = {c}": rows[c] for c in conns} | {"FL": rows["fl"]})
+    out = [Cell("slope of DecL accuracy in |A_bar|", slopes, MARGINS["fig2a-slope"], gate=gate,
+                params={**kw, "connectivity": list(conns), **NONIID, "method": MIM},
                 numbers={"accuracy_by_connectivity": mean_acc, "fl": fl.tolist(),
                          "connectivity_realised": [real[c] for c in conns],
-                         "accuracy_seeds": [[rows[(c, s)]["accuracy"] for s in sd] for c in conns]},
+                         "accuracy_seeds": y.T.tolist()},
                 extra=f"mean accuracy by |A_bar| {curve}; FL {100 * fl.mean():.1f}%; {PAPER_TABLE6}",
                 series={"x": [real[c] for c in conns], "xlabel": "average connectivity |A_bar|",
                         "loglog": False, "ylabel": "linear-probe accuracy",
-                        "title": "Fig. 2a analogue (digits, MAE)",
+                        "title": f"Fig. 2a analogue ({name}, MAE)",
                         "y": {"DecL (D-PSGD)": [mean_acc[c] for c in conns],
                               "FL (FedAvg)": [float(fl.mean())] * len(conns)}})]
     n_clients = settings(ctx)["run"].get("n_clients", NEURAL_SCHEMA["n_clients"][1])
     for c in conns:
         if c >= n_clients:
             continue
-        dec = np.array([rows[(c, s)]["accuracy"] for s in sd])
-        out.append(Cell(f"FL - DecL accuracy at |A_bar| = {real[c]:.2f}", fl - dec,
-                        MARGINS["fig2a-fl"], params={"connectivity": c, **NONIID, "method": MIM}))
+        out.append(Cell(f"FL - DecL accuracy at |A_bar| = {real[c]:.2f}", fl - rows[c]["accuracy"],
+                        MARGINS["fig2a-fl"], gate=learned({"FL": rows["fl"], "DecL": rows[c]}),
+                        params={"connectivity": c, **NONIID, "method": MIM}))
     return out
 
 
@@ -306,21 +379,24 @@ def fig2a_connectivity(ctx: CheckContext) -> list[Evidence]:
 
 # ---------------------------------------------------------------- Fig. 2b
 def fig2b_cells(ctx: CheckContext, n: int) -> list[Cell]:
-    """MAR against MAE (digits + MLP) at each Dirichlet alpha, in FedAvg and in D-PSGD
-    (paper-general graph, ``|A_bar| = 4``): ``acc(MAR) - acc(MAE)`` over the first ``n`` seeds."""
+    """MAR against MAE (the profile's first data set and backbone) at each Dirichlet alpha, in
+    FedAvg and in D-PSGD (paper-general graph, ``|A_bar| = 4``): ``acc(MAR) - acc(MAE)`` over
+    the first ``n`` seeds."""
+    name, kw, _ = cell_settings(settings(ctx)["cells"][0])
     out = []
     for fw in settings(ctx)["fig2b_frameworks"]:
         for alpha in settings(ctx)["alphas"]:
-            keyed = {(m, s): point(ctx, method=m, framework=fw, split="dirichlet-class", alpha=alpha,
-                                   connectivity=4.0, seed=s)
-                     for m in ("mar", MIM) for s in seeds(ctx, n)}
-            rows = _grid(ctx, keyed)
-            acc = lambda m: np.array([rows[(m, s)]["accuracy"] for s in seeds(ctx, n)])
+            keyed = {m: dict(kw, method=m, framework=fw, split="dirichlet-class", alpha=alpha,
+                             connectivity=4.0)
+                     for m in ("mar", MIM)}
+            rows = per_seed(ctx, n, keyed)
+            acc = lambda m: rows[m]["accuracy"]
             out.append(Cell(
                 f"{fw}, alpha = {alpha}: acc(MAR) - acc(MAE)", acc("mar") - acc(MIM), MARGINS["fig2b"],
-                params={"framework": fw, "alpha": alpha, "dataset": "digits", "arch": "mlp"},
+                gate=learned({"MAR": rows["mar"], "MAE": rows[MIM]}),
+                params={**kw, "framework": fw, "alpha": alpha},
                 numbers={"mar": acc("mar").tolist(), "mae": acc(MIM).tolist()},
-                extra=f"MAR {100 * acc('mar').mean():.1f}%, MAE {100 * acc(MIM).mean():.1f}%"))
+                extra=f"MAR {_pp(acc('mar'))}%, MAE {_pp(acc(MIM))}%"))
     return out
 
 
@@ -355,16 +431,15 @@ def linear_closed_form(ctx: CheckContext) -> Evidence:
               split="iid", n_clients=1, d=12, n_components=4, rep_dim=c, batch_size=512,
               n_train=3000, n_test=200, lr=3e-3, weight_decay=0.0, local_epochs=1,
               rounds=settings(ctx)["linear_rounds"])
-    first = seeds(ctx, design(ctx).looks[0])     # a numerical check at every seed: one batch
-    keyed = {s: point(ctx, seed=s, **kw) for s in first}
-    rows = _grid(ctx, keyed)
+    first = seeds(ctx, design(ctx).looks[0])     # a numerical check at every seed of the first look
+    proj = per_seed(ctx, len(first), {"run": kw})["run"]["projector"]
     dist, foil, rv_dev = [], [], []
-    for s in first:
+    for i, s in enumerate(first):
         xtr = load_dataset("synthetic", seed=s, n_components=4, d=12, n_train=3000, n_test=200)[0]
         x = xtr.astype(np.float64)
         S = x.T @ x / len(x)
         opt = spectral_contrastive_optimum(S + sigma ** 2 * np.eye(12), S, c)
-        P = np.array(rows[s]["projector"]).reshape(12, 12)
+        P = proj[i].reshape(12, 12)
         vals, vecs = np.linalg.eigh(P)
         learned = Subspace.from_basis(vecs[:, vals > 0.5])
         cov = np.cov(x.T)
@@ -372,7 +447,7 @@ def linear_closed_form(ctx: CheckContext) -> Evidence:
         norm = np.sqrt(2 * c)
         dist.append(projector_distance(learned, opt.subspace) / norm)
         foil.append(projector_distance(learned, pca) / norm)
-        rv_dev.append(float(np.max(np.abs(np.array(rows[s]["rv"]) - opt.subspace.representability()))))
+        rv_dev.append(float(np.max(np.abs(np.diag(P) - opt.subspace.representability()))))
     worst = max(dist)
     return Evidence("numerical", f"normalised projector distance learned vs closed form: max "
                     f"{worst:.3g} over {len(dist)} seeds (threshold 0.1; to the centred-PCA "
@@ -389,16 +464,18 @@ def linear_closed_form(ctx: CheckContext) -> Evidence:
                           "skew than under IID data, for every method")
 @_empirical
 def drift_vs_heterogeneity(ctx: CheckContext) -> list[Evidence]:
-    dataset, arch = settings(ctx)["cells"][0]
+    cell = settings(ctx)["cells"][0]
+    name, kw, _ = cell_settings(cell)
 
     def cells(n: int) -> list[Cell]:
-        rows, methods = _table1_rows(ctx, dataset, arch, n)
+        rows, methods = _table1_rows(ctx, cell, n)
         out = []
         for m in methods:
-            d = lambda sp: np.array([rows[(m, sp, s)]["dist_local_global"] for s in seeds(ctx, n)])
-            out.append(Cell(f"{dataset}/{arch} {CL_NAMES[m]}: distance(non-IID) / distance(IID) - 1",
+            d = lambda sp: rows[(m, sp)]["dist_local_global"]
+            out.append(Cell(f"{name} {CL_NAMES[m]}: distance(non-IID) / distance(IID) - 1",
                             d("noniid") / d("iid") - 1.0, MARGINS["drift"],
-                            params={"dataset": dataset, "arch": arch, "method": m, **NONIID},
+                            gate=learned({f"{CL_NAMES[m]} {sp}": rows[(m, sp)] for sp in ("iid", "noniid")}),
+                            params={**kw, "method": m, **NONIID},
                             extra=f"IID {d('iid').mean():.3g}, non-IID {d('noniid').mean():.3g}"))
         return out
 

@@ -90,14 +90,16 @@ def raw_probe(data) -> float:
     MNIST-1D's are the same at every seed)."""
     import hashlib
 
-    from .evaluation import probe_accuracy
+    from .evaluation import ridge_probe
 
     h = hashlib.sha256()
     for arr in (data.x_train, data.y_train, data.x_test, data.y_test):
         h.update(np.ascontiguousarray(arr).tobytes())
     key = h.hexdigest()
     if key not in _RAW_PROBE:
-        _RAW_PROBE[key] = probe_accuracy(data.x_train, data.y_train, data.x_test, data.y_test)
+        flat = lambda x: x.reshape(1, len(x), -1)
+        _RAW_PROBE[key] = float(ridge_probe(flat(data.x_train), data.y_train,
+                                            flat(data.x_test), data.y_test)[0])
     return _RAW_PROBE[key]
 
 
@@ -139,7 +141,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     point = check_point(point)
     seeds = [point["seed"] + i for i in range(point["n_seeds"])]
     with deterministic_torch(point["threads"]) as torch:
-        from .evaluation import linear_probe, row_space_projector, weight_distances
+        from .evaluation import features, ridge_probe, row_space_projector, weight_distances
         from .training import FlatLayout, train_dpsgd, train_fedavg
 
         start = time.perf_counter()
@@ -168,11 +170,14 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
         G = len(seeds)
         group = (lambda t, g: t) if G == 1 else (lambda t, g: t[g])
         sizes_of = res.client_sizes if G > 1 else res.client_sizes[None]
+        final = [{k: group(v, g) for k, v in res.params.items()} for g in range(G)]
+        for key, params in (("accuracy", final), ("accuracy_random", [lay.views(p) for p in init])):
+            feats = [(features(model, p, d.x_train), features(model, p, d.x_test))
+                     for p, d in zip(params, datas)]
+            per[key] = ridge_probe(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
+                                   np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas])).tolist()
         for g, data in enumerate(datas):
-            params = {k: group(v, g) for k, v in res.params.items()}
-            probe = (data.x_train, data.y_train, data.x_test, data.y_test)
-            per["accuracy"].append(linear_probe(model, params, *probe))
-            per["accuracy_random"].append(linear_probe(model, lay.views(init[g]), *probe))
+            params = final[g]
             per["accuracy_raw"].append(raw_probe(data))
             if point["framework"] == "centralised":
                 dist = {"local_global": float("nan"), "local_local": float("nan")}
