@@ -106,7 +106,7 @@ def results_table(rows: list[dict], schema: dict, metrics: tuple[str, ...]) -> s
 
 def _neural(args: argparse.Namespace) -> int:
     from simulators.neural import INSTALL_HINT, torch_available
-    from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA, check_consistency
+    from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA, RUN_CODE, check_consistency
 
     from .engine.grids import ConfigError, expand, load_config
     from .sweep import run_sweep
@@ -126,7 +126,7 @@ def _neural(args: argparse.Namespace) -> int:
 
     try:
         rows = run_sweep(args.config, args.out, jobs=args.jobs, progress=not args.quiet,
-                         fn=run_point, schema=NEURAL_SCHEMA, packages=("theory", "simulators"),
+                         fn=run_point, schema=NEURAL_SCHEMA, packages=RUN_CODE,
                          metrics=NEURAL_METRICS)
     except ConfigError as exc:
         print(f"dssl neural: {exc}", file=sys.stderr)

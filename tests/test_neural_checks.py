@@ -10,7 +10,8 @@ from proofs_check.engine.registry import REGISTRY, CheckContext, run_claim
 
 NEURAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
               "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",
-              "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity")
+              "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity",
+              "ext.neural.spectral-gap-spread")
 
 
 def test_without_torch_every_empirical_claim_is_inconclusive_with_the_hint(monkeypatch, tmp_path):
@@ -96,3 +97,40 @@ def test_inconsistent_neural_configs_are_refused_before_training(tmp_path, capsy
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, (body, err)
         assert not (tmp_path / "o").exists()
+
+
+def test_run_code_covers_every_toolkit_module_the_neural_runs_import():
+    """Cached neural runs are keyed on RUN_CODE only: it must hold the import closure of
+    simulators.neural inside the toolkit (else a change could leave stale runs)."""
+    import ast
+    from pathlib import Path
+
+    from simulators.neural.config import RUN_CODE
+
+    root = Path(__file__).resolve().parents[1]
+    covered = {p for entry in RUN_CODE for p in
+               ([root / entry] if (root / entry).is_file() else (root / entry).rglob("*.py"))}
+    todo, seen = sorted((root / "simulators" / "neural").rglob("*.py")), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        pkg = path.relative_to(root).parent.parts
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = list(pkg[:len(pkg) - node.level + 1]) if node.level else []
+                names = [base + (node.module.split(".") if node.module else [])]
+                names += [n + [a.name] for n in names for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name.split(".") for a in node.names]
+            else:
+                continue
+            for parts in names:
+                if parts and parts[0] in ("theory", "simulators", "proofs_check"):
+                    target = root.joinpath(*parts).with_suffix(".py")
+                    if target.exists() and target.name != "__init__.py":
+                        todo.append(target)
+    missing = sorted(str(p.relative_to(root)) for p in seen - covered
+                     if p.name != "__init__.py" or "neural" in p.parts)
+    assert not missing, f"RUN_CODE lacks {missing}"

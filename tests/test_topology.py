@@ -174,3 +174,15 @@ def test_validation_errors():
         T.neighbourhoods(nx.relabel_nodes(G, {0: "a", 1: "b", 2: "c"}))
     with pytest.raises(TypeError, match="undirected"):
         T.neighbourhoods(nx.DiGraph([(0, 1)]))
+
+
+def test_ring_lattice_is_regular_and_mixes_slower_than_random_regular_graphs():
+    topology = T
+    G = topology.ring_lattice_graph(20, 4)
+    assert sorted({d for _, d in G.degree()}) == [4] and G.number_of_edges() == 40
+    rho = topology.slem(topology.mixing_matrix(G, "metropolis"))
+    others = [topology.slem(topology.mixing_matrix(topology.random_regular_graph(20, 4, s),
+                                                   "metropolis")) for s in range(10)]
+    assert rho > max(others)          # at n = 20; at n = 16 some random 4-regular graphs mix slower
+    with pytest.raises(ValueError, match="even"):
+        topology.ring_lattice_graph(16, 3)

@@ -84,6 +84,17 @@ def exponential_graph(n: int) -> nx.Graph:
     return g
 
 
+def ring_lattice_graph(n: int, degree: int) -> nx.Graph:
+    """Ring lattice: node ``i`` joined to ``i +- 1, ..., i +- degree/2`` (mod ``n``); ``degree``
+    even, ``2 <= degree <= n - 1`` (``nx.circulant_graph``). The degree-``k`` regular graph
+    with the smallest spectral gap among the usual ones: the foil of :func:`random_regular_graph`."""
+    n = as_int("n", n, minimum=3)
+    k = as_int("degree", degree, minimum=2, maximum=n - 1)
+    if k % 2:
+        raise ValueError(f"degree must be even for a ring lattice, got {k}")
+    return nx.circulant_graph(n, list(range(1, k // 2 + 1)))
+
+
 def random_regular_graph(n: int, degree: int, rng: np.random.Generator | int | None = None
                          ) -> nx.Graph:
     """Connected random ``degree``-regular graph (resampled until connected)."""

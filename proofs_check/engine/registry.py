@@ -223,7 +223,8 @@ PRESENTATION_MODULES = ("proofs_check/cli.py", "proofs_check/engine/figures.py",
 
 def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proofs_check")) -> str:
     """SHA-256 of every ``.py`` file under ``packages`` (default: the whole toolkit), except the
-    :data:`PRESENTATION_MODULES`.
+    :data:`PRESENTATION_MODULES`. An entry is a folder (every ``.py`` file below it) or one file,
+    relative to the repository root (``"theory/topology.py"``).
 
     A narrower set keys caches whose results depend only on those packages (the neural runs
     depend on ``theory`` and ``simulators`` alone, so a change in ``proofs_check`` keeps them).
@@ -234,7 +235,8 @@ def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proof
         root = Path(__file__).resolve().parents[2]
         h = hashlib.sha256()
         for pkg in packages:
-            for path in sorted((root / pkg).rglob("*.py")):
+            base = root / pkg
+            for path in ([base] if base.is_file() else sorted(base.rglob("*.py"))):
                 if path.relative_to(root).as_posix() in PRESENTATION_MODULES:
                     continue
                 h.update(path.relative_to(root).as_posix().encode())

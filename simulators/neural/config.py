@@ -11,6 +11,12 @@ import os
 
 from theory.validation import machine_memory, schema_value
 
+# What a run depends on, the key of its cached result (proofs_check.engine.grids.point_key): this
+# package and the theory modules it imports (the package docstrings aside), so work elsewhere
+# in the toolkit keeps cached runs. tests/test_neural_checks.py checks the import closure.
+RUN_CODE = ("simulators/neural", "theory/mixtures.py", "theory/splits.py", "theory/structured.py",
+            "theory/topology.py", "theory/validation.py")
+
 _POS = lambda v: None if v > 0 else "must be > 0"
 _NONNEG = lambda v: None if v >= 0 else "must be >= 0"
 _UNIT = lambda v: None if 0 < v < 1 else "must lie in (0, 1)"
@@ -22,7 +28,7 @@ METHODS = ("mae", "mar", "simsiam", "spectral")
 FRAMEWORKS = ("centralised", "fedavg", "dpsgd")
 SPLITS = ("iid", "dirichlet-class", "dirichlet-client", "balanced", "feature-skew")
 GRAPHS = ("paper-general", "paper-uniform", "erdos-renyi", "ring", "path", "complete", "torus", "star",
-          "hypercube", "exponential")
+          "hypercube", "exponential", "ring-lattice", "random-regular")
 RULES = ("uniform", "metropolis", "max-degree", "fmmc")
 
 NEURAL_SCHEMA: dict[str, tuple] = {
@@ -52,7 +58,8 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "mmd_distance": (str, "squared", ("squared", "euclidean"),
                      "MAR kernel: exp(-||z-z'||^2/(2s^2)) (released code) or exp(-||z-z'||/(2s^2)) (paper)"),
     "graph": (str, "paper-general", GRAPHS, "D-PSGD graph family"),
-    "connectivity": (float, 4.0, _POS, "target |A_bar| (paper graphs, erdos-renyi)"),
+    "connectivity": (float, 4.0, _POS, "target |A_bar| (paper graphs, erdos-renyi); the degree, "
+                     "rounded (ring-lattice, random-regular)"),
     "rule": (str, "metropolis", RULES, "D-PSGD mixing rule"),
     "n_components": (int, 10, _ATLEAST(2), "synthetic: mixture components (classes)"),
     "d": (int, 32, _ATLEAST(2), "synthetic: dimension"),

@@ -66,6 +66,9 @@ def mixing_for(point: dict) -> tuple[np.ndarray, float]:
         G = topology.paper_graph(n, round(point["connectivity"]), "uniform", rng)
     elif g == "erdos-renyi":
         G = topology.erdos_renyi_graph(n, point["connectivity"], rng)
+    elif g in ("ring-lattice", "random-regular"):
+        k = int(round(point["connectivity"]))
+        G = topology.ring_lattice_graph(n, k) if g == "ring-lattice" else topology.random_regular_graph(n, k, rng)
     elif g == "torus":
         side = int(round(np.sqrt(n)))
         if side * side != n:
