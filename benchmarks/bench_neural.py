@@ -1,8 +1,10 @@
-"""Benchmark: one FedAvg round for 20 clients, all clients in one batched ``vmap`` step against
-a per-client Python loop doing the same arithmetic (same process, ratio printed).
+"""Benchmark: one FedAvg round of ``seeds x clients`` models (the seed blocks of the empirical
+claims: every client of every seed in one batched ``vmap`` step) against a Python loop over the
+seeds and clients doing the same arithmetic (same process, ratio printed), for every method
+and backbone: MLP on the Gaussian mixture of the claims, the 1-D CNN on MNIST-1D.
 
 Threads are set explicitly (``--threads``, default 1, the setting of the claims' runs).
-Run: ``python benchmarks/bench_neural.py [--threads 1] [--clients 20]``.
+Run: ``python benchmarks/bench_neural.py [--threads 1] [--seeds 10] [--clients 10]``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import torch
 from torch.func import functional_call, grad_and_value
 
 from simulators.neural.config import NEURAL_SCHEMA
-from simulators.neural.experiment import build
-from simulators.neural.training import ClientSampler, _Step, steps_per_round
+from simulators.neural.experiment import _stack_clients, build
+from simulators.neural.training import ClientSampler, FlatLayout, _Step, steps_per_round
 
 
 def batched_round(step, sampler, flat, sizes, cfg):
@@ -48,28 +50,39 @@ def loop_round(step, sampler, flat, sizes, cfg, one):
     return torch.stack(rows)
 
 
+CASES = (("mae", "mlp", "synthetic"), ("simsiam", "mlp", "synthetic"), ("spectral", "mlp", "synthetic"),
+         ("mar", "mlp", "synthetic"), ("mae", "cnn", "mnist1d"), ("simsiam", "cnn", "mnist1d"))
+SETTINGS = {"synthetic": {"d": 64, "rep_dim": 8, "n_train": 1000},
+            "mnist1d": {"rep_dim": 32, "hidden": 64, "n_train": 2000}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--clients", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     base = {k: v[1] for k, v in NEURAL_SCHEMA.items()}
-    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.clients} clients, IID digits")
-    for method, arch in (("mae", "mlp"), ("simsiam", "mlp"), ("spectral", "cnn"), ("mar", "mlp")):
-        pt = dict(base, method=method, arch=arch, split="iid", n_clients=args.clients)
-        data, model, cfg = build(pt)
-        xp, sizes = data.padded()
-        xp, sizes = torch.as_tensor(xp), torch.as_tensor(sizes)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.seeds} seeds x {args.clients} "
+          f"clients = {args.seeds * args.clients} models per step, IID splits")
+    for method, arch, dataset in CASES:
+        pt = dict(base, method=method, arch=arch, dataset=dataset, split="iid",
+                  n_clients=args.clients, **SETTINGS[dataset])
+        built = [build(pt, s) for s in range(args.seeds)]
+        model, cfg = built[0][1], built[0][2]
+        lay = FlatLayout(dict(model.named_parameters()))
+        init = torch.cat([lay.flatten({k: v.detach()[None] for k, v in b[1].named_parameters()})
+                          for b in built])
+        xp, sizes = _stack_clients([b[0] for b in built], centralised=False)
         one = grad_and_value(lambda p, b: functional_call(model, p, (b,)))
         timings = {}
         for name in ("batched", "loop"):
             gen = torch.Generator().manual_seed(0)
             step = _Step(model, cfg, gen)
             sampler = ClientSampler(xp, sizes, cfg.batch_size, gen)
-            flat = step.layout.flatten({k: v.detach()[None] for k, v in model.named_parameters()})
-            flat = flat.expand(args.clients, -1).clone()
+            flat = init.repeat_interleave(args.clients, 0)
             run = (lambda: batched_round(step, sampler, flat, sizes, cfg)) if name == "batched" else \
                   (lambda: loop_round(step, sampler, flat, sizes, cfg, one))
             run()                                                   # warm-up
@@ -77,8 +90,8 @@ def main() -> None:
             for _ in range(args.rounds):
                 run()
             timings[name] = args.rounds / (time.perf_counter() - t)
-        print(f"{method:>8} + {arch}: batched {timings['batched']:6.2f} rounds/s, per-client loop "
-              f"{timings['loop']:6.2f} rounds/s, ratio x{timings['batched'] / timings['loop']:.1f}")
+        print(f"{method:>8} + {arch} ({dataset}): batched {timings['batched']:6.3f} rounds/s, loop over "
+              f"seeds and clients {timings['loop']:6.3f} rounds/s, ratio x{timings['batched'] / timings['loop']:.1f}")
 
 
 if __name__ == "__main__":
