@@ -8,7 +8,7 @@ def test_check_only_runs_selected_claims(tmp_path, capsys):
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "ext.model.structured-moments" in out and "holds" in out
-    assert (tmp_path / "cache" / "ext.model.structured-moments.json").exists()
+    assert [p.parent.name for p in (tmp_path / "cache").glob("*/ext.model.structured-moments.json")] == ["quick"]
 
 
 def test_full_smoke_report_lists_every_paper_claim(smoke_report, tmp_path, capsys):
@@ -31,8 +31,8 @@ def test_full_smoke_report_lists_every_paper_claim(smoke_report, tmp_path, capsy
     assert main(["check", "--out", str(other), "--quiet", "--profile", "smoke", "--only",
                  "paper.eq17.mim-matrix", "paper.concentration"]) == 0
     for cid in ("paper.eq17.mim-matrix", "paper.concentration"):
-        a = json.loads((smoke_report / "cache" / f"{cid}.json").read_text())
-        b = json.loads((other / "cache" / f"{cid}.json").read_text())
+        a = json.loads((smoke_report / "cache" / "smoke" / f"{cid}.json").read_text())
+        b = json.loads((other / "cache" / "smoke" / f"{cid}.json").read_text())
         a.pop("seconds"); b.pop("seconds")
         assert a == b
 
@@ -56,7 +56,7 @@ def test_a_crashing_check_gives_exit_code_1_and_is_reported(tmp_path, capsys):
         data = json.loads((tmp_path / "report-partial.json").read_text())["claims"][0]
         assert data["crashed"] and "planted crash" in data["evidence"][0]["summary"]
         assert data["verdict"] == "inconclusive"
-        assert not (tmp_path / "cache" / "test.crashes.json").exists()   # a crash is never cached
+        assert not (tmp_path / "cache" / "smoke" / "test.crashes.json").exists()   # a crash is never cached
     finally:
         REGISTRY._claims.pop("test.crashes")
 
@@ -165,6 +165,19 @@ def test_caches_of_different_seeds_do_not_overwrite_each_other(tmp_path):
     for seed in ("0", "3"):
         assert main(["check", "--out", str(tmp_path), "--only", "ext.topology.uniform-stationary",
                      "--profile", "smoke", "--seed", seed, "--quiet"]) == 0
-    a = json.loads((tmp_path / "cache" / "ext.topology.uniform-stationary.json").read_text())
-    b = json.loads((tmp_path / "cache" / "ext.topology.uniform-stationary.seed-3.json").read_text())
+    a = json.loads((tmp_path / "cache" / "smoke" / "ext.topology.uniform-stationary.json").read_text())
+    b = json.loads((tmp_path / "cache" / "smoke" / "ext.topology.uniform-stationary.seed-3.json").read_text())
     assert a["fingerprint"] != b["fingerprint"]
+
+
+def test_caches_of_different_profiles_in_one_folder_do_not_overwrite_each_other(tmp_path):
+    for profile in ("smoke", "quick"):
+        assert main(["check", "--out", str(tmp_path), "--only", "ext.topology.uniform-stationary",
+                     "--profile", profile, "--quiet"]) == 0
+    a = json.loads((tmp_path / "cache" / "smoke" / "ext.topology.uniform-stationary.json").read_text())
+    b = json.loads((tmp_path / "cache" / "quick" / "ext.topology.uniform-stationary.json").read_text())
+    assert a["fingerprint"] != b["fingerprint"]
+    before = (tmp_path / "cache" / "smoke" / "ext.topology.uniform-stationary.json").stat().st_mtime_ns
+    assert main(["check", "--out", str(tmp_path), "--only", "ext.topology.uniform-stationary",
+                 "--profile", "smoke", "--quiet"]) == 0                      # reused, not rewritten
+    assert (tmp_path / "cache" / "smoke" / "ext.topology.uniform-stationary.json").stat().st_mtime_ns == before

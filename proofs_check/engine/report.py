@@ -9,7 +9,8 @@ Layout of the output folder (default ``reports/latest``)::
                            partial, so a full report in the same folder is never touched
     OUT/figures/<ID>.png   the figures the evidence refers to (and .pdf)
     OUT/runs/points/*.json cached experiment points of the empirical (neural) claims
-    OUT/cache/<ID>.json    one finished claim (<ID>.seed-<S>.json for a seed S other than 0);
+    OUT/cache/<profile>/<ID>.json  one finished claim (<ID>.seed-<S>.json for a seed S other
+                           than 0);
                            reused on the next run when its fingerprint
                            (the toolkit's code, the claim's checks, profile, seed) is unchanged,
                            so an interrupted run resumes where it stopped
@@ -86,10 +87,11 @@ def dumps(obj, *, strict: bool = False) -> str:
     return json.dumps(obj, indent=2, default=_jsonable, allow_nan=not strict) + "\n"
 
 
-def cache_name(claim_id: str, seed: int) -> str:
-    """File name of a claim's cached result: ``<ID>.json`` for seed 0, ``<ID>.seed-<S>.json``
-    otherwise, so runs with different seeds into one folder never overwrite each other."""
-    return f"{claim_id}.json" if seed == 0 else f"{claim_id}.seed-{seed}.json"
+def cache_name(claim_id: str, seed: int, profile: str) -> str:
+    """Path of a claim's cached result under ``cache/``: ``<profile>/<ID>.json`` for seed 0,
+    ``<profile>/<ID>.seed-<S>.json`` otherwise, so runs with different profiles or seeds into
+    one folder never overwrite each other."""
+    return f"{profile}/{claim_id}.json" if seed == 0 else f"{profile}/{claim_id}.seed-{seed}.json"
 
 
 def _die_with_parent() -> None:
@@ -127,7 +129,7 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
     results: dict[str, ClaimResult] = {}
     todo = []
     for claim in claims:
-        path = cache / cache_name(claim.id, ctx.seed)
+        path = cache / cache_name(claim.id, ctx.seed, ctx.profile)
         if not fresh and path.exists():
             try:
                 cached = ClaimResult.from_dict(json.loads(path.read_text()))
@@ -142,7 +144,7 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
 
     def finish(result: ClaimResult) -> None:
         if not result.crashed:              # a crash is never cached: the next run retries it
-            write_atomic(cache / cache_name(result.id, ctx.seed), dumps(result.to_dict()))
+            write_atomic(cache / cache_name(result.id, ctx.seed, ctx.profile), dumps(result.to_dict()))
         results[result.id] = result
         bar.set_postfix_str(result.id)
         bar.update(1)
