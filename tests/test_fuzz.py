@@ -48,3 +48,49 @@ def test_mixture_sweep_configs_fail_only_with_clear_errors(pairs):
 @given(st.lists(st.tuples(st.sampled_from(sorted(NEURAL_SCHEMA)), VALUES), max_size=4))
 def test_neural_configs_fail_only_with_clear_errors(pairs):
     _check(NEURAL_SCHEMA, neural_consistency, pairs)
+
+
+# ------------------------------------------------------------------ public constructors
+ARGS = st.one_of(
+    st.integers(-5, 40), st.floats(allow_nan=True, allow_infinity=True), st.none(), st.booleans(),
+    st.sampled_from(["", "iid", "dirichlet-class", "metropolis", "fmmc", "general", "uniform", "x"]),
+    st.lists(st.floats(-2, 2), max_size=3))
+
+
+def _constructors():
+    import numpy as np
+
+    from proofs_check.engine.empirical import Design, Margin
+    from theory import topology
+    from theory.mixtures import GaussianMixture
+    from theory.paper_model import PaperModel
+    from theory.splits import split_clients
+
+    labels = np.arange(40) % 4
+    return {
+        "GaussianMixture.random": lambda a, b, c: GaussianMixture.random(a, b, separation=c, rng=0),
+        "GaussianMixture": lambda a, b, c: GaussianMixture(a, b),
+        "PaperModel": lambda a, b, c: PaperModel(a, b, tau=c),
+        "split_clients": lambda a, b, c: split_clients(labels, a, b, alpha=c, rng=0),
+        "paper_graph": lambda a, b, c: topology.paper_graph(a, b, c, rng=0),
+        "erdos_renyi_graph": lambda a, b, c: topology.erdos_renyi_graph(a, b, rng=0),
+        "ring_lattice_graph": lambda a, b, c: topology.ring_lattice_graph(a, b),
+        "random_regular_graph": lambda a, b, c: topology.random_regular_graph(a, b, rng=0),
+        "mixing_matrix": lambda a, b, c: topology.mixing_matrix(topology.ring_graph(5), b),
+        "Margin": lambda a, b, c: Margin(a, b),
+        "Design": lambda a, b, c: Design(a if isinstance(a, tuple) else (a,), b if b is not None else 0.05),
+    }
+
+
+CONSTRUCTORS = _constructors()
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(sorted(CONSTRUCTORS)), a=ARGS, b=ARGS, c=ARGS)
+def test_public_constructors_fail_only_with_clear_errors(name, a, b, c):
+    """Any argument values: a result, or ValueError/TypeError with a one-line message."""
+    try:
+        CONSTRUCTORS[name](a, b, c)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        assert msg and "\n" not in msg.strip(), (name, msg)
