@@ -20,6 +20,9 @@ Figures (file stem: content)
 7. ``neural``                IID -> non-IID accuracy drops (Table 1 analogue), accuracy against
                              |A_bar| (Fig. 2a analogue), MAR - MAE against alpha (Fig. 2b analogue)
 8. ``fmmc``                  spectral gaps of fastest-mixing and Metropolis weights by graph family
+9. ``gmm-gossip``            distance of the clients' representations to the stationary one
+                             against gossip rounds t, per graph, with the spectral-gap bound, for
+                             CL, the MIM surrogate and spectral contrastive on one Dirichlet mixture
 """
 
 from __future__ import annotations
@@ -317,6 +320,27 @@ def fig_fmmc(res):
     return fig
 
 
+def fig_gmm_gossip(res):
+    ev = [e for cid in ("ext.bounds.gmm-alignment", "ext.bounds.gmm-spectral") for e in res[cid].evidence
+          if e.params.get("figure") == "gmm-gossip"]
+    fig, axes = plt.subplots(1, len(ev), figsize=(TWO_COLUMNS, 2.4), squeeze=False)
+    titles = {"cl-similar": "CL (X = S)", "mim-surrogate": "MIM surrogate (Eq. 4)",
+              "spectral": "spectral contrastive (whitened)"}
+    for ax, e in zip(axes[0], ev):
+        for k, (g, cur) in enumerate(e.numbers["curves"].items()):
+            t = np.asarray(cur["t"], dtype=float)
+            obs = np.maximum(np.asarray(cur["observed"], dtype=float), FLOOR)
+            bnd = np.asarray(cur["bound"], dtype=float)
+            ax.plot(t, obs, marker="o", color=PALETTE[k], label=f"{g}")
+            ok = np.isfinite(bnd)
+            ax.plot(t[ok], np.maximum(bnd[ok], FLOOR), ls="--", color=PALETTE[k], lw=0.9)
+        ax.set_yscale("log")
+        ax.set(xlabel="gossip rounds t", title=titles.get(e.numbers["objective"], e.numbers["objective"]))
+    axes[0][0].set_ylabel("max_i sin-theta distance (--: bound)")
+    axes[0][0].legend(fontsize=6)
+    return fig
+
+
 FIGURES: dict[str, tuple[Callable, tuple[str, ...]]] = {
     "sensitivity-vs-d": (fig_sensitivity_vs_d, ("paper.thm4.4.mim-more-robust",)),
     "bounds-vs-actual": (fig_bounds_vs_actual, ("paper.thm4.4.mim-more-robust",)),
@@ -327,6 +351,7 @@ FIGURES: dict[str, tuple[Callable, tuple[str, ...]]] = {
     "neural": (fig_neural, ("paper.table1.mim-drop-smaller", "paper.fig2a.connectivity-accuracy",
                             "paper.fig2b.mar-beats-mim")),
     "fmmc": (fig_fmmc, ("ext.topology.fmmc-fastest",)),
+    "gmm-gossip": (fig_gmm_gossip, ("ext.bounds.gmm-alignment", "ext.bounds.gmm-spectral")),
 }
 
 

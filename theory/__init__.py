@@ -14,6 +14,7 @@ frameworks          local, FL and DecL (one-step and multi-step) targets
 representations     subspaces, representability, sensitivity, principal angles
 robustness          RV and sensitivity of local / FL / DecL representations
 mixture_robustness  robustness gaps on Gaussian mixtures split by Dirichlet
+mixture_gossip      client moments and representations after t gossip rounds on mixtures; bounds
 probes              exact and sample linear probes
 assumptions         the paper's assumptions as measured checks
 bounds              spectral-gap bounds for multi-round decentralised learning

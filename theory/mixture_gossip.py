@@ -1,0 +1,183 @@
+"""Client moments of a Dirichlet-split Gaussian mixture after ``t`` gossip rounds, each client's
+representation, and spectral-gap bounds on its distance to the stationary one (issue 18).
+
+Setting. Client ``i`` holds second moments ``S_i`` and same-class positive-pair moments ``M_i``
+(:func:`theory.mixture_robustness.client_moments`). ``t`` rounds of gossip with a row-stochastic
+mixing matrix ``W`` give client ``i`` the moments ``(W^t S)_i = sum_j (W^t)_ij S_j`` (and the same
+for ``M``), so its objective is the ``(W^t)_i``-weighted mixture (multi-step DecL, docs/theory.md
+§4). As ``t -> inf`` every client reaches the stationary moments ``S_inf = sum_j pi_j S_j``,
+``pi`` the stationary law of ``W``.
+
+**Gossip factor.** With ``K = W^t - 1 pi^T`` and ``D_j = X_j - X_inf`` (``X`` any moment),
+``(W^t X)_i - X_inf = sum_j K_ij D_j`` because the rows of ``K`` sum to 0, so
+
+.. math:: \\lVert (W^t X)_i - X_\\infty \\rVert \\le \\lVert K_{i,:} \\rVert_1 \\max_j \\lVert D_j \\rVert
+          \\le \\sqrt{N}\\, \\sqrt{\\pi_{max}/\\pi_{min}}\\; \\rho^t \\max_j \\lVert D_j \\rVert
+
+in any norm (the second step is :func:`theory.bounds.consensus_bound` for reversible ``W``,
+``rho = slem(W)``, and ``||K_i||_1 <= sqrt(N) ||K_i||_2 <= sqrt(N) ||K||_2``). :func:`gossip_factor`
+returns ``kappa_t = sqrt(N) sqrt(pi_max/pi_min) rho^t``; the bounds below use it, never the row.
+
+**Alignment family** (``X = S`` for ``cl-similar``, ``X = p(1-p)(S - Diag S)`` for
+``mim-surrogate``; the representation is the top-``c`` eigenspace of ``X``). With
+``E_i = (W^t X)_i - X_inf``, Yu-Wang-Samworth's Davis-Kahan variant gives
+
+.. math:: \\lVert \\sin\\Theta_i \\rVert_F \\le \\frac{2 \\min(\\sqrt{c}\\,\\kappa_t H_2,\\; \\kappa_t H_F)}{\\lambda_c(X_\\infty) - \\lambda_{c+1}(X_\\infty)},
+
+``H_2 = max_j ||D_j||_2``, ``H_F = max_j ||D_j||_F``. Assumption: a positive eigengap of ``X_inf``.
+
+**Spectral contrastive** (HaoChen et al. 2021; :mod:`theory.spectral_contrastive`): the
+representation is ``span(S^{-1/2} u_j)``, ``u_j`` the top-``c`` eigenvectors of the whitened
+``T = S^{-1/2} M S^{-1/2}``. Both ``S`` and ``M`` move: ``||Delta S_i||_2 <= e_S = kappa_t H_S``,
+``||Delta M_i||_2 <= e_M = kappa_t H_M``. With ``mu = lambda_min(S_inf) > e_S`` (so every client's
+``S`` stays positive definite; Weyl), ``A = S^{-1/2}``, ``||A|| = mu^{-1/2}``,
+``||A_i|| <= (mu - e_S)^{-1/2}`` and, from ``A_i - A = A_i (S^{1/2} - S_i^{1/2}) A`` and
+``||S^{1/2} - S_i^{1/2}|| <= ||S - S_i|| / (sqrt(mu) + sqrt(mu - e_S))`` (positive definite
+square roots),
+
+.. math:: \\lVert A_i - A \\rVert \\le d_A = \\frac{e_S}{\\sqrt{\\mu(\\mu - e_S)}\\,(\\sqrt{\\mu} + \\sqrt{\\mu - e_S})},
+
+and ``T_i - T = (A_i - A) M_i A_i + A (M_i - M) A_i + A M (A_i - A)`` gives
+
+.. math:: \\lVert T_i - T \\rVert_2 \\le e_T = d_A (\\lVert M \\rVert + e_M) \\lVert A_i \\rVert
+          + \\lVert A \\rVert e_M \\lVert A_i \\rVert + \\lVert A \\rVert \\lVert M \\rVert d_A ,
+
+so the whitened eigenspaces satisfy ``||sin Theta_i||_F <= 2 sqrt(c) e_T / (lambda_c(T) -
+lambda_{c+1}(T))`` (the generalised eigenproblem ``M u = lambda S u`` with both sides perturbed).
+Assumptions: ``S_inf`` positive definite with ``lambda_min(S_inf) > e_S``, and a positive
+eigengap of ``T``; where the first fails the bound is ``inf`` (and says so). The bound is on the
+whitened eigenspaces ``u``, the coordinates in which the spectral optimum is an eigenproblem;
+the observed distance of the representations ``span(S^{-1/2} u)`` is reported beside it.
+
+Everything is vectorised across clients (one batched ``eigh``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import topology
+from .validation import as_array, as_int
+
+OBJECTIVES = ("cl-similar", "mim-surrogate", "spectral")
+
+
+def _reversible_pi(W: np.ndarray) -> np.ndarray:
+    pi = topology.stationary_distribution(W)
+    flow = pi[:, None] * W
+    if np.max(np.abs(flow - flow.T)) > 1e-10:
+        raise ValueError("the bounds need a reversible W (pi_i W_ij = pi_j W_ji); this W is not")
+    return pi
+
+
+def gossip_moments(X, W, t: int) -> np.ndarray:
+    """``(W^t X)_i`` for every client: ``X`` ``(N, d, d)`` -> ``(N, d, d)`` (one ``einsum``)."""
+    X = as_array("X", X, ndim=3)
+    W = topology.check_mixing_matrix(W)
+    if W.shape != (X.shape[0],) * 2:
+        raise ValueError(f"W must be ({X.shape[0]}, {X.shape[0]}) for {X.shape[0]} clients, got {W.shape}")
+    return np.einsum("ij,jab->iab", np.linalg.matrix_power(W, as_int("t", t, minimum=0)), X)
+
+
+def stationary_moments(X, W) -> np.ndarray:
+    """``X_inf = sum_j pi_j X_j``, the moments every client reaches as ``t -> inf``."""
+    X = as_array("X", X, ndim=3)
+    return np.einsum("j,jab->ab", topology.stationary_distribution(topology.check_mixing_matrix(W)), X)
+
+
+def gossip_factor(W, t: int) -> float:
+    """``kappa_t = sqrt(N) sqrt(pi_max/pi_min) slem(W)^t`` (module docstring); reversible ``W``."""
+    W = topology.check_mixing_matrix(W)
+    pi = _reversible_pi(W)
+    return float(np.sqrt(len(pi)) * np.sqrt(pi.max() / pi.min()) * topology.slem(W) ** as_int("t", t, minimum=0))
+
+
+def target_matrix(S, objective: str, p: float = 0.75) -> np.ndarray:
+    """The alignment-family target of ``S`` (batched over leading axes): ``S`` (``cl-similar``)
+    or ``p(1-p)(S - Diag S)`` (``mim-surrogate``, Eq. 4)."""
+    S = np.asarray(S, dtype=np.float64)
+    if objective == "cl-similar":
+        return S
+    if objective == "mim-surrogate":
+        return p * (1 - p) * (S - np.einsum("...ii->...i", S)[..., None] * np.eye(S.shape[-1]))
+    raise ValueError(f"objective must be 'cl-similar' or 'mim-surrogate' here, got {objective!r}")
+
+
+def _top(X: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
+    vals, vecs = np.linalg.eigh(X)
+    return vals[..., ::-1], vecs[..., ::-1][..., :c]
+
+
+def _sin_theta(U: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``||sin Theta||_F`` between orthonormal bases ``U`` ``(..., d, c)`` and ``V`` ``(d, c)``."""
+    R = U - V @ (np.swapaxes(V, -1, -2) @ U)
+    return np.sqrt(np.sum(R * R, axis=(-2, -1)))
+
+
+def _inv_sqrt(S: np.ndarray) -> np.ndarray:
+    vals, vecs = np.linalg.eigh(S)
+    return (vecs / np.sqrt(vals)[..., None, :]) @ np.swapaxes(vecs, -1, -2)
+
+
+def _orth(B: np.ndarray) -> np.ndarray:
+    return np.linalg.qr(B)[0]
+
+
+def alignment_bound(S, W, t: int, c: int, objective: str = "cl-similar", p: float = 0.75) -> dict:
+    """Observed ``||sin Theta_i||_F`` of every client's top-``c`` eigenspace after ``t`` rounds
+    against the stationary one, and the Davis-Kahan bound (module docstring). Returns arrays
+    ``observed`` ``(N,)`` and the scalars ``bound``, ``kappa``, ``eigengap``, ``H2``, ``HF``."""
+    S = as_array("S", S, ndim=3)
+    c = as_int("c", c, minimum=1, maximum=S.shape[1] - 1)
+    X = target_matrix(S, objective, p)
+    Xt, Xinf = target_matrix(gossip_moments(S, W, t), objective, p), target_matrix(stationary_moments(S, W), objective, p)
+    lam, V = _top(Xinf, c)
+    _, U = _top(Xt, c)
+    D = X - Xinf
+    H2 = float(np.max(np.linalg.norm(D, 2, axis=(1, 2))))
+    HF = float(np.max(np.linalg.norm(D, "fro", axis=(1, 2))))
+    gap = float(lam[c - 1] - lam[c])
+    kappa = gossip_factor(W, t)
+    bound = 2 * min(np.sqrt(c) * kappa * H2, kappa * HF) / gap if gap > 0 else np.inf
+    return {"observed": _sin_theta(U, V), "bound": float(bound), "kappa": kappa, "eigengap": gap,
+            "H2": H2, "HF": HF, "t": int(t), "c": c, "objective": objective}
+
+
+def spectral_bound(S, M, W, t: int, c: int) -> dict:
+    """Observed whitened ``||sin Theta_i||_F`` (top-``c`` eigenvectors of ``S^{-1/2} M S^{-1/2}``)
+    of every client after ``t`` rounds against the stationary one, the bound of the module
+    docstring, and the observed distance of the representations ``span(S^{-1/2} u)``
+    (``observed_representation``). ``bound`` is ``inf`` where ``lambda_min(S_inf) <= e_S``
+    (``assumption`` says which assumption failed, or ``None``)."""
+    S = as_array("S", S, ndim=3)
+    M = as_array("M", M, shape=S.shape)
+    c = as_int("c", c, minimum=1, maximum=S.shape[1] - 1)
+    St, Mt = gossip_moments(S, W, t), gossip_moments(M, W, t)
+    Sinf, Minf = stationary_moments(S, W), stationary_moments(M, W)
+    mu = float(np.linalg.eigvalsh(Sinf)[0])
+    if mu <= 0:
+        raise ValueError(f"S_inf must be positive definite, its smallest eigenvalue is {mu:.3g}")
+    A, At = _inv_sqrt(Sinf), _inv_sqrt(St)
+    T, Tt = A @ Minf @ A, At @ Mt @ At
+    lam, V = _top(T, c)
+    _, U = _top(Tt, c)
+    kappa = gossip_factor(W, t)
+    HS = float(np.max(np.linalg.norm(S - Sinf, 2, axis=(1, 2))))
+    HM = float(np.max(np.linalg.norm(M - Minf, 2, axis=(1, 2))))
+    eS, eM = kappa * HS, kappa * HM
+    gap = float(lam[c - 1] - lam[c])
+    assumption = None
+    if eS >= mu:
+        assumption, bound = f"lambda_min(S_inf) = {mu:.3g} <= e_S = {eS:.3g}", np.inf
+    elif gap <= 0:
+        assumption, bound = "no eigengap of the whitened T", np.inf
+    else:
+        mu_i = mu - eS
+        dA = eS / (np.sqrt(mu * mu_i) * (np.sqrt(mu) + np.sqrt(mu_i)))
+        nA, nAi, nM = mu ** -0.5, mu_i ** -0.5, float(np.linalg.norm(Minf, 2))
+        eT = dA * (nM + eM) * nAi + nA * eM * nAi + nA * nM * dA
+        bound = 2 * np.sqrt(c) * eT / gap
+    rep, rep_t = _orth(A @ V), _orth(At @ U)
+    return {"observed": _sin_theta(U, V), "observed_representation": _sin_theta(rep_t, rep),
+            "bound": float(bound), "kappa": kappa, "eigengap": gap, "mu": mu, "HS": HS, "HM": HM,
+            "assumption": assumption, "t": int(t), "c": c, "objective": "spectral"}
