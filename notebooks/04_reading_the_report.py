@@ -29,11 +29,11 @@ main(["check", "--profile", "smoke", "--quiet", "--out", str(out), "--only",
       "paper.eq17.mim-matrix", "paper.eq88.full-connectivity", "ext.topology.fmmc-fastest"])
 
 # %% [markdown]
-# `--only` runs a subset and caches each claim under `cache/`; the full report is written when
-# every claim runs. Each cached claim has the report's schema:
+# `--only` runs a subset and caches each claim under `cache/<profile>/`; the full report is
+# written when every claim runs. Each cached claim has the report's schema:
 
 # %%
-claims = [json.loads(p.read_text()) for p in sorted((out / "cache").glob("*.json"))]
+claims = [json.loads(p.read_text()) for p in sorted((out / "cache" / "smoke").glob("*.json"))]
 for c in claims:
     print(f"{c['id']:<34} {c['verdict']:<12} {c['reason'][:90]}")
 
