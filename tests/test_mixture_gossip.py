@@ -64,7 +64,10 @@ def test_bounds_hold_on_random_mixtures_splits_and_graphs(seed, alpha, t, graph,
     G = {"ring": topology.ring_graph(8), "star": topology.star_graph(8),
          "paper": topology.paper_graph(8, 3.0, "general", seed)}[graph]
     W = topology.mixing_matrix(G, rule)
-    for r in (alignment_bound(S, W, t, 2), alignment_bound(S, W, t, 2, "mim-surrogate"), spectral_bound(S, M, W, t, 2)):
+    from theory.mixture_gossip import mim_reconstruction_bound
+
+    for r in (alignment_bound(S, W, t, 2), alignment_bound(S, W, t, 2, "mim-surrogate"), spectral_bound(S, M, W, t, 2),
+              mim_reconstruction_bound(S, W, t, 2)):
         assert np.all(r["observed"] <= r["bound"] + 1e-10), (r["objective"], r["bound"], r["observed"].max())
 
 
@@ -88,3 +91,48 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="reversible"):
         A = np.roll(np.eye(8), 1, axis=1)                 # a directed cycle: doubly stochastic, not reversible
         gossip_factor(0.5 * np.eye(8) + 0.5 * A, 1)
+
+
+def test_mim_reconstruction_encoder_is_the_closed_form_optimum_and_the_bound_holds():
+    from theory.mim import mim_reconstruction_optimum
+    from theory.mixture_gossip import mim_reconstruction_bound
+
+    S, _ = _moments(seed=4)
+    W = topology.mixing_matrix(topology.paper_graph(8, 4.0, "general", 2), "metropolis")
+    ref = mim_reconstruction_optimum(stationary_moments(S, W), 0.75, 2).subspace
+    for t in (0, 2, 8, 40):
+        r = mim_reconstruction_bound(S, W, t, 2)
+        St = gossip_moments(S, W, t)
+        for i in range(8):
+            sub = mim_reconstruction_optimum(St[i], 0.75, 2).subspace
+            assert sin_theta_distance(sub, ref) == pytest.approx(r["observed_representation"][i], abs=1e-8)
+        assert np.all(r["observed"] <= r["bound"] + 1e-10)
+
+
+def test_structured_route_equals_the_dense_route_and_reaches_a_million_dimensions():
+    from theory.mixture_gossip import mim_reconstruction_bound, structured_client_moments
+
+    rng = np.random.default_rng(7)
+    K, m, d, n = 6, 8, 30, 8
+    means = 3.0 * rng.standard_normal((K, m)) / np.sqrt(m)
+    split = split_clients(np.repeat(np.arange(K), 50), n, "dirichlet-class", alpha=0.3, rng=rng)
+    S, M = structured_client_moments(means, split.weights, d)
+    Sd, Md = S.to_dense(), M.to_dense()
+    W = topology.mixing_matrix(topology.paper_graph(n, 3.5, "general", 3), "uniform")
+    for t in (0, 3, 20):
+        pairs = [(alignment_bound(S, W, t, 3), alignment_bound(Sd, W, t, 3)),
+                 (alignment_bound(S, W, t, 3, "mim-surrogate"), alignment_bound(Sd, W, t, 3, "mim-surrogate")),
+                 (spectral_bound(S, M, W, t, 3), spectral_bound(Sd, Md, W, t, 3)),
+                 (mim_reconstruction_bound(S, W, t, 3), mim_reconstruction_bound(Sd, W, t, 3))]
+        for small, dense in pairs:
+            np.testing.assert_allclose(small["observed"], dense["observed"], atol=1e-10)
+            assert small["bound"] == pytest.approx(dense["bound"], rel=1e-10, abs=1e-12) or \
+                (np.isinf(small["bound"]) and np.isinf(dense["bound"]))
+    big_S, big_M = structured_client_moments(means, split.weights, 10**6)
+    r = spectral_bound(big_S, big_M, W, 20, 3)
+    np.testing.assert_allclose(r["observed"], spectral_bound(S, M, W, 20, 3)["observed"], atol=1e-10)
+    with pytest.raises(ValueError, match="shared"):
+        from theory.mixture_gossip import compress
+        from theory.structured import IdentityPlusBlock
+
+        compress(IdentityPlusBlock(10, np.array([1.0, 2.0]), np.zeros((2, 3, 3))))

@@ -49,7 +49,36 @@ eigengap of ``T``; where the first fails the bound is ``inf`` (and says so). The
 whitened eigenspaces ``u``, the coordinates in which the spectral optimum is an eigenproblem;
 the observed distance of the representations ``span(S^{-1/2} u)`` is reported beside it.
 
+**MIM reconstruction** (Eq. 3 over all coordinates, :mod:`theory.mim`): the encoder is
+``V_c^T C^{-1/2}``, ``V_c`` the top-``c`` right singular vectors of ``G = R C^{-1/2}`` with the
+mask moments ``C = q^2 S + pq Diag S`` and ``R = pq (S - Diag S)`` (``q = 1 - p``), both linear in
+``S``, so ``||Delta C_i|| <= e_C = q kappa_t H_S`` and ``||Delta R_i|| <= e_R = 2pq kappa_t H_S``
+(``||Diag X|| <= ||X||``). With ``d_A`` as above for ``C`` (``mu_C = lambda_min(C_inf) > e_C``),
+``||G_i - G|| <= e_G = e_R (mu_C - e_C)^{-1/2} + ||R_inf|| d_A``, and the singular-subspace
+(Wedin-type) bound of Yu, Wang and Samworth (2015, Thm 3) gives
+
+.. math:: \\lVert \\sin\\Theta(V_{c,i}, V_c) \\rVert_F \\le \\frac{2 (2\\sigma_1 + e_G) \\sqrt{c}\\, e_G}{\\sigma_c^2 - \\sigma_{c+1}^2}
+
+with ``sigma_j`` the singular values of ``G_inf``. Assumptions: ``mu_C > e_C`` and
+``sigma_c > sigma_{c+1}``; the bound is on the whitened right singular subspaces, the observed
+distance of the encoders' row spaces is reported beside it.
+
 Everything is vectorised across clients (one batched ``eigh``).
+
+**Structured route.** When every client's moments are ``s I + pad(B_i)`` with one shared bulk
+``s`` (:class:`theory.structured.IdentityPlusBlock`: isotropic mixture components whose means
+and extra covariance live on the first ``m`` coordinates, :func:`structured_client_moments`),
+every matrix above (gossiped moments, their differences, inverse square roots, ``T``, ``C``,
+``R``, ``G``) is block-diagonal with the same multiple of the identity on the last ``d - m``
+coordinates. Replacing that identity by a single coordinate (:func:`compress`) keeps every
+eigenvalue that matters (the bulk value enters the spectrum once instead of ``d - m`` times),
+every operator and Frobenius norm of a difference (the bulk cancels), and the top-``c``
+subspaces, so the bounds and the observed distances are those of an ``(m + 1)``-dimensional
+problem: ``d = 10^6`` costs what ``d = m + 1`` does. Where a client's own top-``c`` subspace is
+not unique (its ``c``-th eigenvalue is the bulk one, repeated ``d - m`` times in dense form:
+the dense route's ``client_eigengap`` is 0 there; the compressed one cannot see the repeat)
+the two routes may pick different, equally valid eigenvectors; the bounds hold for any choice. ``tests/test_mixture_gossip.py`` checks the route against the dense one;
+``benchmarks/bench_mixture_gossip.py`` prints the ratio.
 """
 
 from __future__ import annotations
@@ -57,9 +86,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import topology
-from .validation import as_array, as_int
+from .structured import IdentityPlusBlock
+from .validation import as_array, as_float, as_int
 
-OBJECTIVES = ("cl-similar", "mim-surrogate", "spectral")
+OBJECTIVES = ("cl-similar", "mim-surrogate", "spectral", "mim-reconstruction")
 
 
 def _reversible_pi(W: np.ndarray) -> np.ndarray:
@@ -68,6 +98,40 @@ def _reversible_pi(W: np.ndarray) -> np.ndarray:
     if np.max(np.abs(flow - flow.T)) > 1e-10:
         raise ValueError("the bounds need a reversible W (pi_i W_ij = pi_j W_ji); this W is not")
     return pi
+
+
+def compress(X) -> np.ndarray:
+    """``s I_d + pad(B)`` (batched, shared bulk ``s``) -> the ``(m + 1)``-dimensional
+    ``blockdiag(s I_m + B, s)`` (dense arrays pass through); see the module docstring."""
+    if not isinstance(X, IdentityPlusBlock):
+        return X
+    s = np.asarray(X.scale, dtype=np.float64)
+    if s.size and np.ptp(s) > 0:
+        raise ValueError("the structured route needs one bulk scale shared by every client")
+    m = X.m
+    if m >= X.d:
+        return X.to_dense()
+    out = np.zeros(X.batch_shape + (m + 1, m + 1))
+    out[..., :m, :m] = X.block + s.reshape(s.shape + (1, 1)) * np.eye(m)
+    out[..., m, m] = s
+    return out
+
+
+def structured_client_moments(means, weights, d: int, noise: float = 1.0
+                              ) -> tuple[IdentityPlusBlock, IdentityPlusBlock]:
+    """Client moments of an isotropic mixture whose component means ``(K, m)`` live on the first
+    ``m`` coordinates of ``R^d``: ``S_i = noise I + pad(sum_c w_ic mu_c mu_c^T)`` and the same-class
+    positive pairs ``M_i = pad(sum_c w_ic mu_c mu_c^T)``, as :class:`IdentityPlusBlock` stacks
+    (the structured counterpart of :func:`theory.mixture_robustness.client_moments`)."""
+    mu = as_array("means", means, ndim=2)
+    w = as_array("weights", weights, ndim=2)
+    if w.shape[1] != mu.shape[0]:
+        raise ValueError(f"weights must have {mu.shape[0]} columns (one per component), got {w.shape}")
+    d = as_int("d", d, minimum=mu.shape[1])
+    noise = as_float("noise", noise, positive=True)
+    B = np.einsum("nk,ka,kb->nab", w, mu, mu)
+    n = w.shape[0]
+    return IdentityPlusBlock(d, np.full(n, noise), B), IdentityPlusBlock(d, np.zeros(n), B)
 
 
 def gossip_moments(X, W, t: int) -> np.ndarray:
@@ -127,12 +191,12 @@ def alignment_bound(S, W, t: int, c: int, objective: str = "cl-similar", p: floa
     """Observed ``||sin Theta_i||_F`` of every client's top-``c`` eigenspace after ``t`` rounds
     against the stationary one, and the Davis-Kahan bound (module docstring). Returns arrays
     ``observed`` ``(N,)`` and the scalars ``bound``, ``kappa``, ``eigengap``, ``H2``, ``HF``."""
-    S = as_array("S", S, ndim=3)
+    S = as_array("S", compress(S), ndim=3)
     c = as_int("c", c, minimum=1, maximum=S.shape[1] - 1)
     X = target_matrix(S, objective, p)
     Xt, Xinf = target_matrix(gossip_moments(S, W, t), objective, p), target_matrix(stationary_moments(S, W), objective, p)
     lam, V = _top(Xinf, c)
-    _, U = _top(Xt, c)
+    lam_t, U = _top(Xt, c)
     D = X - Xinf
     H2 = float(np.max(np.linalg.norm(D, 2, axis=(1, 2))))
     HF = float(np.max(np.linalg.norm(D, "fro", axis=(1, 2))))
@@ -140,6 +204,7 @@ def alignment_bound(S, W, t: int, c: int, objective: str = "cl-similar", p: floa
     kappa = gossip_factor(W, t)
     bound = 2 * min(np.sqrt(c) * kappa * H2, kappa * HF) / gap if gap > 0 else np.inf
     return {"observed": _sin_theta(U, V), "bound": float(bound), "kappa": kappa, "eigengap": gap,
+            "client_eigengap": lam_t[:, c - 1] - lam_t[:, c],
             "H2": H2, "HF": HF, "t": int(t), "c": c, "objective": objective}
 
 
@@ -149,8 +214,8 @@ def spectral_bound(S, M, W, t: int, c: int) -> dict:
     docstring, and the observed distance of the representations ``span(S^{-1/2} u)``
     (``observed_representation``). ``bound`` is ``inf`` where ``lambda_min(S_inf) <= e_S``
     (``assumption`` says which assumption failed, or ``None``)."""
-    S = as_array("S", S, ndim=3)
-    M = as_array("M", M, shape=S.shape)
+    S = as_array("S", compress(S), ndim=3)
+    M = as_array("M", compress(M), shape=S.shape)
     c = as_int("c", c, minimum=1, maximum=S.shape[1] - 1)
     St, Mt = gossip_moments(S, W, t), gossip_moments(M, W, t)
     Sinf, Minf = stationary_moments(S, W), stationary_moments(M, W)
@@ -160,7 +225,7 @@ def spectral_bound(S, M, W, t: int, c: int) -> dict:
     A, At = _inv_sqrt(Sinf), _inv_sqrt(St)
     T, Tt = A @ Minf @ A, At @ Mt @ At
     lam, V = _top(T, c)
-    _, U = _top(Tt, c)
+    lam_t, U = _top(Tt, c)
     kappa = gossip_factor(W, t)
     HS = float(np.max(np.linalg.norm(S - Sinf, 2, axis=(1, 2))))
     HM = float(np.max(np.linalg.norm(M - Minf, 2, axis=(1, 2))))
@@ -180,4 +245,50 @@ def spectral_bound(S, M, W, t: int, c: int) -> dict:
     rep, rep_t = _orth(A @ V), _orth(At @ U)
     return {"observed": _sin_theta(U, V), "observed_representation": _sin_theta(rep_t, rep),
             "bound": float(bound), "kappa": kappa, "eigengap": gap, "mu": mu, "HS": HS, "HM": HM,
+            "client_eigengap": lam_t[:, c - 1] - lam_t[:, c],
             "assumption": assumption, "t": int(t), "c": c, "objective": "spectral"}
+
+
+def _d_inv_sqrt(e: float, mu: float) -> float:
+    """``d_A``: a bound on ``||X_i^{-1/2} - X^{-1/2}||`` when ``||X_i - X|| <= e < mu = lambda_min(X)``."""
+    mu_i = mu - e
+    return e / (np.sqrt(mu * mu_i) * (np.sqrt(mu) + np.sqrt(mu_i)))
+
+
+def mim_reconstruction_bound(S, W, t: int, c: int, p: float = 0.75) -> dict:
+    """Observed whitened ``||sin Theta_i||_F`` (top-``c`` right singular vectors of
+    ``R C^{-1/2}``) of every client after ``t`` rounds against the stationary one, the
+    Wedin-type bound of the module docstring, and the observed distance of the encoders' row
+    spaces ``span(C^{-1/2} V_c)`` (``observed_representation``)."""
+    from .mim import mask_moments
+
+    S = as_array("S", compress(S), ndim=3)
+    c = as_int("c", c, minimum=1, maximum=S.shape[1] - 1)
+    q = 1 - p
+    Ct, Rt = mask_moments(gossip_moments(S, W, t), p)
+    Cinf, Rinf = mask_moments(stationary_moments(S, W), p)
+    mu = float(np.linalg.eigvalsh(Cinf)[0])
+    if mu <= 0:
+        raise ValueError(f"C_inf must be positive definite, its smallest eigenvalue is {mu:.3g}")
+    A, At = _inv_sqrt(Cinf), _inv_sqrt(Ct)
+    _, sig, Vt = np.linalg.svd(Rinf @ A)
+    _, sig_t, Vti = np.linalg.svd(Rt @ At)
+    V, Vi = Vt[:c].T, np.swapaxes(Vti[:, :c], -1, -2)
+    kappa = gossip_factor(W, t)
+    Sinf = stationary_moments(S, W)
+    HS = float(np.max(np.linalg.norm(S - Sinf, 2, axis=(1, 2))))
+    eC, eR = q * kappa * HS, 2 * p * q * kappa * HS
+    gap = float(sig[c - 1] ** 2 - sig[c] ** 2)
+    assumption = None
+    if eC >= mu:
+        assumption, bound = f"lambda_min(C_inf) = {mu:.3g} <= e_C = {eC:.3g}", np.inf
+    elif gap <= 0:
+        assumption, bound = "no singular-value gap of R C^{-1/2}", np.inf
+    else:
+        eG = eR / np.sqrt(mu - eC) + float(np.linalg.norm(Rinf, 2)) * _d_inv_sqrt(eC, mu)
+        bound = 2 * (2 * sig[0] + eG) * np.sqrt(c) * eG / gap
+    enc, enc_t = _orth(A @ V), _orth(At @ Vi)
+    return {"observed": _sin_theta(Vi, V), "observed_representation": _sin_theta(enc_t, enc),
+            "bound": float(bound), "kappa": kappa, "eigengap": gap, "mu": mu, "HS": HS,
+            "client_eigengap": sig_t[:, c - 1] ** 2 - sig_t[:, c] ** 2,
+            "assumption": assumption, "t": int(t), "c": c, "objective": "mim-reconstruction"}
