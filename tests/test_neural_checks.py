@@ -14,7 +14,7 @@ NEURAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
               "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",
               "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity",
               "ext.neural.spectral-gap-spread", "ext.neural.gap-tracks-linear-theory",
-              "ext.neural.fl-no-worse-than-decl")
+              "ext.neural.fl-no-worse-than-decl", "ext.neural.irregular-degrees-hurt-decl")
 
 
 def test_without_torch_every_empirical_claim_is_inconclusive_with_the_hint(monkeypatch, tmp_path):
