@@ -230,3 +230,26 @@ def test_the_validity_gate_keeps_cells_where_ssl_learned_nothing_undecided():
     assert ev[1].numbers["valid"] is False and default_rule(ev).status == "inconclusive"
     avg = decide(lambda n: [cell(good[:n], learned), cell(good[:n], nothing)], Design((5,)), "average")
     assert avg.states == ["invalid"]                              # the pooled cell keeps both gates
+
+
+def test_a_design_cut_to_its_first_looks_decides_as_the_whole_design_does_there():
+    """max_looks: the quick profile takes the first look of full's design at full's level, so
+    whenever it decides it reaches full's decision on the same seeds; it never contradicts."""
+    whole = Design((20, 50))
+    first = Design((20, 50), max_looks=1)
+    assert first.cap == 20 and whole.cap == 50
+    np.testing.assert_allclose(first.alphas(), whole.alphas())
+    rng = np.random.default_rng(5)
+    contradictions = decided = 0
+    for mu in (0.0, 0.2, 0.4, 0.6, 1.0):
+        for _ in range(200):
+            X = mu + rng.standard_normal((2, 50))
+            q, f = decide(_cells_from(X), first, "every"), decide(_cells_from(X), whole, "every")
+            decided += q.status != "open"
+            contradictions += {q.status, f.status} == {"holds", "fails"}
+            if q.status != "open":
+                assert f.status == q.status and f.look == 1
+    assert contradictions == 0 and decided > 0
+    assert "first 1 look" in first.describe()
+    with pytest.raises(ValueError, match="max_looks"):
+        Design((20, 50), max_looks=3)

@@ -96,11 +96,19 @@ class Margin:
 
 @dataclass(frozen=True)
 class Design:
-    """Looks (cumulative seed counts) and the level spent across them."""
+    """Looks (cumulative seed counts) and the level spent across them.
+
+    ``max_looks`` stops after that many looks while the level of every look stays the one the
+    whole design spends (the spending function runs to the last look). A profile that takes the
+    first looks of another profile's design this way reaches, whenever it decides, exactly the
+    decision the longer design reaches at those looks, and decisions are kept once made: the two
+    can never contradict each other.
+    """
 
     looks: tuple[int, ...]
     alpha: float = 0.05
     spending: str = "obrien-fleming"
+    max_looks: int | None = None
 
     def __post_init__(self) -> None:
         looks = tuple(self.looks)
@@ -112,10 +120,19 @@ class Design:
             raise ValueError(f"Design.alpha must lie in (0, 0.5), got {self.alpha}")
         if self.spending not in SPENDING:
             raise ValueError(f"Design.spending must be one of {SPENDING}, got {self.spending!r}")
+        if self.max_looks is not None and (not isinstance(self.max_looks, int) or isinstance(self.max_looks, bool)
+                                           or not 1 <= self.max_looks <= len(looks)):
+            raise ValueError(f"Design.max_looks must be an int in [1, {len(looks)}] or None, got {self.max_looks!r}")
+
+    @property
+    def taken(self) -> tuple[int, ...]:
+        """The looks this design actually takes (the first ``max_looks``)."""
+        return self.looks[:self.max_looks] if self.max_looks else self.looks
 
     @property
     def cap(self) -> int:
-        return self.looks[-1]
+        """The most seeds this design runs."""
+        return self.taken[-1]
 
     def alphas(self) -> np.ndarray:
         """The level of each look, ``a_k = A(t_k) - A(t_{k-1})``; they sum to ``alpha``.
@@ -125,7 +142,7 @@ class Design:
 
         (Lan and DeMets 1983); ``bonferroni`` splits ``alpha`` equally.
         """
-        t = np.asarray(self.looks, dtype=np.float64) / self.cap
+        t = np.asarray(self.looks, dtype=np.float64) / self.looks[-1]
         if self.spending == "bonferroni":
             cum = self.alpha * np.arange(1, len(t) + 1) / len(t)
         elif self.spending == "pocock":
@@ -138,8 +155,11 @@ class Design:
 
     def describe(self) -> str:
         levels = ", ".join(f"{a:.2g}" for a in self.alphas())
-        return (f"looks at {', '.join(map(str, self.looks))} seeds, overall level {self.alpha}, "
+        text = (f"looks at {', '.join(map(str, self.looks))} seeds, overall level {self.alpha}, "
                 f"{self.spending} spending (per look {levels})")
+        if self.max_looks and self.max_looks < len(self.looks):
+            text += f"; this profile takes the first {self.max_looks} look(s) only"
+        return text
 
 
 @dataclass
@@ -259,7 +279,8 @@ def decide(cells_at: Callable[[int], list[Cell]], design: Design, combine: str =
     alphas = design.alphas()
     states: list[str] | None = None
     history = []
-    for k, (n, a_k) in enumerate(zip(design.looks, alphas), start=1):
+    last = len(design.taken)
+    for k, (n, a_k) in enumerate(zip(design.taken, alphas), start=1):
         cells = cells_at(n)
         if not cells:
             raise ValueError("cells_at returned no cells")
@@ -290,11 +311,14 @@ def decide(cells_at: Callable[[int], list[Cell]], design: Design, combine: str =
         elif all(s == "holds" for s in states):
             status, why = "holds", f"decided at look {k} of {len(design.looks)} ({n} seeds): every cell holds"
         else:
-            status, why = "open", f"seed cap reached ({n} seeds, {len(design.looks)} looks), undecided"
+            status, why = "open", (f"seed cap reached ({n} seeds, {len(design.looks)} looks), undecided"
+                                   if last == len(design.looks) else
+                                   f"this profile's last look reached ({n} seeds, look {k} of the "
+                                   f"{len(design.looks)} of its design), undecided")
             if "invalid" in states:
                 why += (f"; {states.count('invalid')} of {len(states)} cells fail the validity gate "
                         "(SSL does not beat a random encoder there)")
-            if k < len(design.looks):
+            if k < last:
                 continue
         return Decision(status, cells, states, n, k, why, design, combine, float(a_k), history)
     raise AssertionError("unreachable")
