@@ -327,8 +327,7 @@ def fig_gmm_gossip(res):
           if e.params.get("figure") == "gmm-gossip"]
     fig, axes = plt.subplots(1, len(ev), figsize=(TWO_COLUMNS, 2.4), squeeze=False)
     titles = {"cl-similar": "CL (X = S)", "mim-surrogate": "MIM surrogate (Eq. 4)",
-              "spectral": "spectral contrastive (whitened)",
-              "mim-reconstruction": "MIM reconstruction (whitened)"}
+              "spectral": "spectral CL (whitened)", "mim-reconstruction": "MIM recon. (whitened)"}
     for ax, e in zip(axes[0], ev):
         for k, (g, cur) in enumerate(e.numbers["curves"].items()):
             t = np.asarray(cur["t"], dtype=float)
