@@ -51,3 +51,14 @@ def test_dissimilar_transform_and_eigengap():
     assert not A.eigengap(np.diag([3.0, 3.0, 1.0]), 1).holds
     with pytest.raises(ValueError, match="c must be <= 2"):
         A.eigengap(np.eye(3), 3)
+
+
+def test_positive_definite_with_a_margin():
+    from theory.assumptions import positive_definite
+
+    S = np.diag([3.0, 2.0, 0.5])
+    assert positive_definite(S, 0.4) and positive_definite(S).value == pytest.approx(0.5)
+    r = positive_definite(S, 0.5)
+    assert not r and "<= margin" in r.message
+    with pytest.raises(ValueError, match="margin"):
+        positive_definite(S, -1.0)

@@ -66,7 +66,8 @@ def test_bounds_hold_on_random_mixtures_splits_and_graphs(seed, alpha, t, graph,
     W = topology.mixing_matrix(G, rule)
     from theory.mixture_gossip import mim_reconstruction_bound
 
-    for r in (alignment_bound(S, W, t, 2), alignment_bound(S, W, t, 2, "mim-surrogate"), spectral_bound(S, M, W, t, 2),
+    for r in (alignment_bound(S, W, t, 2), alignment_bound(S, W, t, 2, "mim-surrogate"),
+              alignment_bound(S, W, t, 2, "cl-dissimilar"), spectral_bound(S, M, W, t, 2),
               mim_reconstruction_bound(S, W, t, 2)):
         assert np.all(r["observed"] <= r["bound"] + 1e-10), (r["objective"], r["bound"], r["observed"].max())
 

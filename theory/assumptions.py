@@ -13,6 +13,8 @@ A.7    independent sampling: no serial correlation along the sample axis (a lag-
        only dependence of that kind is checkable from data)
 A.9    dissimilar transform: ``tr(P H_sym P) > 0``, ``P`` the projector on ``span{e_1..e_c}``
 gap    an eigengap ``lambda_c - lambda_{c+1} > threshold`` (Davis-Kahan style bounds)
+pd     positive definite with room: ``lambda_min(S) > margin`` (a perturbation of norm
+       ``margin`` keeps it positive definite; theory.mixture_gossip)
 =====  =======================================================================================
 """
 
@@ -122,3 +124,14 @@ def eigengap(X, c: int, threshold: float = 0.0) -> AssumptionResult:
     lam = np.linalg.eigvalsh(X)[::-1]
     gap = float(lam[c - 1] - lam[c])
     return AssumptionResult("eigengap", gap > thr, gap, f"lambda_c - lambda_c+1 = {gap:.4g}")
+
+
+def positive_definite(S, margin: float = 0.0) -> AssumptionResult:
+    """``lambda_min(S) > margin``: ``S`` stays positive definite under any symmetric perturbation
+    of spectral norm ``<= margin`` (Weyl); the whitened bounds of :mod:`theory.mixture_gossip`."""
+    S = as_array("S", S, ndim=2)
+    check_symmetric("S", S)
+    m = as_float("margin", margin, nonnegative=True)
+    mu = float(np.linalg.eigvalsh(S)[0])
+    return AssumptionResult("positive definite", mu > m, mu,
+                            f"lambda_min = {mu:.4g} {'>' if mu > m else '<='} margin {m:.4g}")

@@ -24,7 +24,8 @@ returns ``kappa_t = sqrt(N) sqrt(pi_max/pi_min) rho^t``; the bounds below use it
 
 .. math:: \\lVert \\sin\\Theta_i \\rVert_F \\le \\frac{2 \\min(\\sqrt{c}\\,\\kappa_t H_2,\\; \\kappa_t H_F)}{\\lambda_c(X_\\infty) - \\lambda_{c+1}(X_\\infty)},
 
-``H_2 = max_j ||D_j||_2``, ``H_F = max_j ||D_j||_F``. Assumption: a positive eigengap of ``X_inf``.
+``H_2 = max_j ||D_j||_2``, ``H_F = max_j ||D_j||_F``. Assumption: a positive eigengap of ``X_inf`` (``cl-dissimilar``, ``(HS + SH)/2`` with a fixed
+diagonal ``H``, is linear in ``S`` too and has the same bound).
 
 **Spectral contrastive** (HaoChen et al. 2021; :mod:`theory.spectral_contrastive`): the
 representation is ``span(S^{-1/2} u_j)``, ``u_j`` the top-``c`` eigenvectors of the whitened
@@ -44,7 +45,8 @@ and ``T_i - T = (A_i - A) M_i A_i + A (M_i - M) A_i + A M (A_i - A)`` gives
 
 so the whitened eigenspaces satisfy ``||sin Theta_i||_F <= 2 sqrt(c) e_T / (lambda_c(T) -
 lambda_{c+1}(T))`` (the generalised eigenproblem ``M u = lambda S u`` with both sides perturbed).
-Assumptions: ``S_inf`` positive definite with ``lambda_min(S_inf) > e_S``, and a positive
+Assumptions (checked at run time with :func:`theory.assumptions.positive_definite` and
+:func:`theory.assumptions.eigengap`): ``S_inf`` positive definite with ``lambda_min(S_inf) > e_S``, and a positive
 eigengap of ``T``; where the first fails the bound is ``inf`` (and says so). The bound is on the
 whitened eigenspaces ``u``, the coordinates in which the spectral optimum is an eigenproblem;
 the observed distance of the representations ``span(S^{-1/2} u)`` is reported beside it.
@@ -86,10 +88,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import topology
+from .assumptions import eigengap, positive_definite
 from .structured import IdentityPlusBlock
 from .validation import as_array, as_float, as_int
 
-OBJECTIVES = ("cl-similar", "mim-surrogate", "spectral", "mim-reconstruction")
+OBJECTIVES = ("cl-similar", "cl-dissimilar", "mim-surrogate", "spectral", "mim-reconstruction")
 
 
 def _reversible_pi(W: np.ndarray) -> np.ndarray:
@@ -157,14 +160,18 @@ def gossip_factor(W, t: int) -> float:
 
 
 def target_matrix(S, objective: str, p: float = 0.75) -> np.ndarray:
-    """The alignment-family target of ``S`` (batched over leading axes): ``S`` (``cl-similar``)
-    or ``p(1-p)(S - Diag S)`` (``mim-surrogate``, Eq. 4)."""
+    """The alignment-family target of ``S`` (batched over leading axes): ``S`` (``cl-similar``),
+    ``(HS + SH)/2`` with the fixed ``H`` of :func:`theory.mixture_robustness.dissimilar_diagonal``
+    (``cl-dissimilar``), or ``p(1-p)(S - Diag S)`` (``mim-surrogate``, Eq. 4); all linear in ``S``."""
     S = np.asarray(S, dtype=np.float64)
     if objective == "cl-similar":
         return S
+    if objective == "cl-dissimilar":
+        h = 1.0 + 0.5 * (-1.0) ** np.arange(S.shape[-1])     # dissimilar_diagonal(d)
+        return 0.5 * (h[:, None] * S + S * h[None, :])
     if objective == "mim-surrogate":
         return p * (1 - p) * (S - np.einsum("...ii->...i", S)[..., None] * np.eye(S.shape[-1]))
-    raise ValueError(f"objective must be 'cl-similar' or 'mim-surrogate' here, got {objective!r}")
+    raise ValueError(f"objective must be 'cl-similar', 'cl-dissimilar' or 'mim-surrogate' here, got {objective!r}")
 
 
 def _top(X: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,10 +207,12 @@ def alignment_bound(S, W, t: int, c: int, objective: str = "cl-similar", p: floa
     D = X - Xinf
     H2 = float(np.max(np.linalg.norm(D, 2, axis=(1, 2))))
     HF = float(np.max(np.linalg.norm(D, "fro", axis=(1, 2))))
-    gap = float(lam[c - 1] - lam[c])
+    gap_ok = eigengap(Xinf, c)                            # theory.assumptions: a positive eigengap
+    gap = gap_ok.value
     kappa = gossip_factor(W, t)
-    bound = 2 * min(np.sqrt(c) * kappa * H2, kappa * HF) / gap if gap > 0 else np.inf
+    bound = 2 * min(np.sqrt(c) * kappa * H2, kappa * HF) / gap if gap_ok else np.inf
     return {"observed": _sin_theta(U, V), "bound": float(bound), "kappa": kappa, "eigengap": gap,
+            "assumption": None if gap_ok else gap_ok.message,
             "client_eigengap": lam_t[:, c - 1] - lam_t[:, c],
             "H2": H2, "HF": HF, "t": int(t), "c": c, "objective": objective}
 
@@ -230,12 +239,13 @@ def spectral_bound(S, M, W, t: int, c: int) -> dict:
     HS = float(np.max(np.linalg.norm(S - Sinf, 2, axis=(1, 2))))
     HM = float(np.max(np.linalg.norm(M - Minf, 2, axis=(1, 2))))
     eS, eM = kappa * HS, kappa * HM
-    gap = float(lam[c - 1] - lam[c])
+    pd, gap_ok = positive_definite(Sinf, eS), eigengap(T, c)     # theory.assumptions
+    gap = gap_ok.value
     assumption = None
-    if eS >= mu:
-        assumption, bound = f"lambda_min(S_inf) = {mu:.3g} <= e_S = {eS:.3g}", np.inf
-    elif gap <= 0:
-        assumption, bound = "no eigengap of the whitened T", np.inf
+    if not pd:
+        assumption, bound = f"S_inf: {pd.message} (e_S)", np.inf
+    elif not gap_ok:
+        assumption, bound = f"whitened T: {gap_ok.message}", np.inf
     else:
         mu_i = mu - eS
         dA = eS / (np.sqrt(mu * mu_i) * (np.sqrt(mu) + np.sqrt(mu_i)))
@@ -278,12 +288,14 @@ def mim_reconstruction_bound(S, W, t: int, c: int, p: float = 0.75) -> dict:
     Sinf = stationary_moments(S, W)
     HS = float(np.max(np.linalg.norm(S - Sinf, 2, axis=(1, 2))))
     eC, eR = q * kappa * HS, 2 * p * q * kappa * HS
+    G = Rinf @ A
+    pd, gap_ok = positive_definite(Cinf, eC), eigengap(G.T @ G, c)    # theory.assumptions
     gap = float(sig[c - 1] ** 2 - sig[c] ** 2)
     assumption = None
-    if eC >= mu:
-        assumption, bound = f"lambda_min(C_inf) = {mu:.3g} <= e_C = {eC:.3g}", np.inf
-    elif gap <= 0:
-        assumption, bound = "no singular-value gap of R C^{-1/2}", np.inf
+    if not pd:
+        assumption, bound = f"C_inf: {pd.message} (e_C)", np.inf
+    elif not gap_ok or gap <= 0:
+        assumption, bound = f"G^T G: {gap_ok.message}", np.inf
     else:
         eG = eR / np.sqrt(mu - eC) + float(np.linalg.norm(Rinf, 2)) * _d_inv_sqrt(eC, mu)
         bound = 2 * (2 * sig[0] + eG) * np.sqrt(c) * eG / gap

@@ -365,6 +365,8 @@ def _structured_evidence(ctx: CheckContext) -> Evidence:
 def check_gmm_alignment_bounds(ctx: CheckContext) -> list[Evidence]:
     return (_bound_evidence(ctx, "cl-similar", "CL (X = S), Davis-Kahan in kappa_t = sqrt(N) "
                             "sqrt(pi_max/pi_min) rho^t")
+            + _bound_evidence(ctx, "cl-dissimilar", "CL dissimilar (X = (HS + SH)/2, fixed H), "
+                              "Davis-Kahan in kappa_t")
             + _bound_evidence(ctx, "mim-surrogate", "MIM surrogate (Eq. 4, X = p(1-p)(S - Diag S)), "
                               "Davis-Kahan in kappa_t")
             + [_structured_evidence(ctx)])
@@ -442,7 +444,8 @@ def check_gmm_fmmc_rounds(ctx: CheckContext) -> list[Evidence]:
 
 
 REGISTRY.claim("ext.bounds.gmm-alignment", source="docs/theory.md §4; theory.mixture_gossip; Yu, Wang, Samworth (2015)",
-               statement="On Dirichlet-split Gaussian mixtures, every client's CL and MIM-surrogate representation "
+               statement="On Dirichlet-split Gaussian mixtures, every client's CL (similar and dissimilar) and "
+                         "MIM-surrogate representation "
                          "after t gossip rounds is within 2 min(sqrt(c) kappa_t H_2, kappa_t H_F) / eigengap of the "
                          "stationary one, kappa_t = sqrt(N) sqrt(pi_max/pi_min) rho^t")(check_gmm_alignment_bounds)
 REGISTRY.claim("ext.bounds.gmm-spectral", source="docs/theory.md §4; theory.mixture_gossip",
