@@ -324,10 +324,10 @@ def fig_fmmc(res):
 def fig_gmm_gossip(res):
     ev = [e for cid in ("ext.bounds.gmm-alignment", "ext.bounds.gmm-spectral",
                         "ext.bounds.gmm-mim-reconstruction") for e in res[cid].evidence
-          if e.params.get("figure") == "gmm-gossip"]
+          if e.params.get("figure") == "gmm-gossip" and e.numbers.get("objective") != "cl-dissimilar"]
     fig, axes = plt.subplots(1, len(ev), figsize=(TWO_COLUMNS, 2.4), squeeze=False)
     titles = {"cl-similar": "CL (X = S)", "mim-surrogate": "MIM surrogate (Eq. 4)",
-              "spectral": "spectral CL (whitened)", "mim-reconstruction": "MIM recon. (whitened)"}
+              "spectral": "spectral (whitened)", "mim-reconstruction": "MIM recon. (whitened)"}
     for ax, e in zip(axes[0], ev):
         for k, (g, cur) in enumerate(e.numbers["curves"].items()):
             t = np.asarray(cur["t"], dtype=float)
