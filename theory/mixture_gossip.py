@@ -89,18 +89,11 @@ import numpy as np
 
 from . import topology
 from .assumptions import eigengap, positive_definite
+from .bounds import _reversible_pi
 from .structured import IdentityPlusBlock
 from .validation import as_array, as_float, as_int
 
 OBJECTIVES = ("cl-similar", "cl-dissimilar", "mim-surrogate", "spectral", "mim-reconstruction")
-
-
-def _reversible_pi(W: np.ndarray) -> np.ndarray:
-    pi = topology.stationary_distribution(W)
-    flow = pi[:, None] * W
-    if np.max(np.abs(flow - flow.T)) > 1e-10:
-        raise ValueError("the bounds need a reversible W (pi_i W_ij = pi_j W_ji); this W is not")
-    return pi
 
 
 def compress(X) -> np.ndarray:
