@@ -71,12 +71,6 @@ def ridge_probe(f_train, y_train, f_test, y_test, *, ridge: float = RIDGE) -> np
     return (scores.argmax(-1) == yte).mean(1)
 
 
-def linear_probe(model, params: dict, x_train, y_train, x_test, y_test) -> float:
-    """:func:`ridge_probe` on the frozen encoder's features; the encoder is not updated."""
-    return float(ridge_probe(features(model, params, x_train)[None], y_train,
-                             features(model, params, x_test)[None], y_test)[0])
-
-
 def _flat(params: dict, stacked: bool) -> torch.Tensor:
     enc = encoder_params(params)
     if stacked:
