@@ -95,8 +95,30 @@ def _signal_groups(model: PaperModel, i: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(vs + [rare]), np.concatenate(ps + [[r]])
 
 
+def _signal_block(model: PaperModel, n: int, rng: np.random.Generator, i: int) -> np.ndarray:
+    """``C = sum_j x_A x_A^T`` over ``n`` samples of client ``i`` on the first ``2N``
+    coordinates, exactly in law (see :func:`sampled_second_moments`)."""
+    from scipy import stats
+
+    N, mu = model.n_clients, model.mu
+    m = 2 * N
+    if (1 << (N - 1)) * 2 + 1 > MAX_SIGNAL_GROUPS:
+        raise ValueError(f"n_clients = {N} gives 2^{N} + 1 signal groups; at most "
+                         f"{MAX_SIGNAL_GROUPS} are supported")
+    v, pg = _signal_groups(model, i)
+    if n < m + len(pg):
+        raise ValueError(f"n = {n} samples is too few for the exact route: need n >= "
+                         f"2N + {len(pg)} = {m + len(pg)}")
+    counts = rng.multinomial(n, pg / pg.sum())
+    nz = counts > 0
+    u = np.sqrt(counts[nz])[:, None] * v[nz] + mu * rng.standard_normal((int(nz.sum()), m))
+    return u.T @ u + mu**2 * np.atleast_2d(
+        stats.wishart(df=n - int(nz.sum()), scale=np.eye(m)).rvs(random_state=rng))
+
+
 def sampled_second_moments(model: PaperModel, n: int,
-                           rng: np.random.Generator | int | None = None) -> np.ndarray:
+                           rng: np.random.Generator | int | None = None, *,
+                           clients=None) -> np.ndarray:
     r"""Client sample second moments ``S_hat_i = (1/n) sum_j x_ij x_ij^T`` ``(N, d, d)`` of ``n``
     i.i.d. samples per client, drawn exactly in distribution without drawing the samples.
 
@@ -116,7 +138,8 @@ def sampled_second_moments(model: PaperModel, n: int,
 
     ``n`` may be far larger than memory allows samples (e.g. ``d^3``); it must be at least
     ``m + G`` so the Wishart degrees of freedom are at least the dimension. The law is checked
-    against :func:`sample_clients` in the tests.
+    against :func:`sample_clients` in the tests. ``clients`` (default: all, in order) selects
+    the clients drawn, ``(len(clients), d, d)``.
     """
     from scipy import stats
 
@@ -124,30 +147,116 @@ def sampled_second_moments(model: PaperModel, n: int,
     rng = np.random.default_rng(rng)
     d, N, mu = model.d, model.n_clients, model.mu
     m = 2 * N
-    if (1 << (N - 1)) * 2 + 1 > MAX_SIGNAL_GROUPS:
-        raise ValueError(f"n_clients = {N} gives 2^{N} + 1 signal groups; at most "
-                         f"{MAX_SIGNAL_GROUPS} are supported")
-    out = np.empty((N, d, d))
-    for i in range(N):
-        v, pg = _signal_groups(model, i)
-        if n < m + len(pg):
-            raise ValueError(f"n = {n} samples is too few for the exact route: need n >= "
-                             f"2N + {len(pg)} = {m + len(pg)}")
-        counts = rng.multinomial(n, pg / pg.sum())
-        nz = counts > 0
-        u = np.sqrt(counts[nz])[:, None] * v[nz] + mu * rng.standard_normal((int(nz.sum()), m))
-        C = u.T @ u + mu**2 * stats.wishart(df=n - int(nz.sum()), scale=np.eye(m)).rvs(random_state=rng)
-        C = np.atleast_2d(C)
-        out[i, :m, :m] = C
+    if clients is None:
+        clients = range(N)
+    clients = [as_int("clients", i, minimum=0) for i in clients]
+    if any(i >= N for i in clients):
+        raise ValueError(f"clients must lie in 0..{N - 1}, got {clients}")
+    out = np.empty((len(clients), d, d))
+    for row, i in enumerate(clients):
+        C = _signal_block(model, n, rng, i)
+        out[row, :m, :m] = C
         if d > m:
             L = np.linalg.cholesky(C)
             Z = rng.standard_normal((m, d - m))
             WB = stats.wishart(df=n - m, scale=np.eye(d - m)).rvs(random_state=rng)
             WB = np.atleast_2d(WB)
-            out[i, :m, m:] = mu * (L @ Z)
-            out[i, m:, :m] = out[i, :m, m:].T
-            out[i, m:, m:] = mu**2 * (Z.T @ Z + WB)
+            out[row, :m, m:] = mu * (L @ Z)
+            out[row, m:, :m] = out[row, :m, m:].T
+            out[row, m:, m:] = mu**2 * (Z.T @ Z + WB)
     return out / n
+
+
+def wishart_eigenvalues(p: int, df: int, rng: np.random.Generator | int | None = None, *,
+                        shift: float = 0.0) -> np.ndarray:
+    r"""Eigenvalues of ``W ~ W_p(df, I)`` minus ``shift``, ascending, exactly in law: those of
+    ``B B^T`` for the bidiagonal ``B`` with diagonal ``chi_{df}, chi_{df-1}, .., chi_{df-p+1}``
+    and subdiagonal ``chi_{p-1}, .., chi_1`` (Dumitriu & Edelman 2002, beta = 1), from the
+    tridiagonal eigensolver in ``O(p^2)``. Subtracting ``shift`` (e.g. ``df``) before the solve
+    keeps the deviations accurate when ``df`` is huge (``d^3``). ``df >= p``."""
+    from scipy.linalg import eigvalsh_tridiagonal
+
+    p = as_int("p", p, minimum=1)
+    df = as_int("df", df, minimum=p)
+    rng = np.random.default_rng(rng)
+    a2 = rng.chisquare(df - np.arange(p, dtype=np.float64))
+    b2 = rng.chisquare(np.arange(p - 1, 0, -1, dtype=np.float64)) if p > 1 else np.zeros(0)
+    diag = a2 - float(shift)
+    diag[1:] += b2
+    if p == 1:
+        return diag
+    return eigvalsh_tridiagonal(diag, np.sqrt(a2[:-1] * b2))
+
+
+class RotatedSecondMoment:
+    r"""One client's ``S_hat`` (as :func:`sampled_second_moments` draws it) in a frame rotated
+    within the noise coordinates ``m = 2N .. d-1``, exactly in law: with ``W_B = O Lambda O^T``
+    and ``Z O`` again standard normal (``O`` is independent of ``Z``),
+
+    .. math::
+        \hat S = egin{pmatrix} C/n & L Y/\sqrt n \ Y^T L^T/\sqrt n & Y^T Y + \mu^2 \Lambda / n
+        \end{pmatrix}, \qquad Y = \mu Z O / \sqrt n .
+
+    Any statistic invariant under rotations of the noise coordinates (operator norms, the
+    representability of the first ``2N`` coordinates) has the law it has for the dense draw, at
+    ``O(d m)`` memory: ``d = 10^4`` and ``n = d^3`` cost about a second (the eigenvalues of a
+    ``(d - m)``-dimensional Wishart, :func:`wishart_eigenvalues`).
+    """
+
+    def __init__(self, model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
+                 client: int = 0) -> None:
+        n = as_int("n", n, minimum=1)
+        client = as_int("client", client, minimum=0, maximum=model.n_clients - 1)
+        rng = np.random.default_rng(rng)
+        d, N, mu = model.d, model.n_clients, model.mu
+        m = 2 * N
+        if d <= m:
+            raise ValueError(f"d = {d} leaves no noise coordinates (need d > 2N = {m})")
+        C = _signal_block(model, n, rng, client)
+        self.d, self.m, self.n, self.mu = d, m, n, mu
+        self.A = C / n
+        self.Y = mu * rng.standard_normal((m, d - m)) / np.sqrt(n)
+        self.cross = np.linalg.cholesky(C) @ self.Y / np.sqrt(n)
+        # mu^2 (lambda / n - 1), computed from the shifted spectrum (no cancellation at n = d^3)
+        self.noise_deviation = mu**2 * wishart_eigenvalues(d - m, n - m, rng, shift=n - m) / n \
+            - mu**2 * m / n
+
+    def deviation_norm(self, S_A: np.ndarray) -> float:
+        """``||S_hat - S||_2`` for a population ``S`` equal to ``S_A`` on the first ``2N``
+        coordinates and ``mu^2 I`` on the rest (the paper model's moments), by Lanczos
+        (:func:`scipy.sparse.linalg.eigsh`) on the structured operator."""
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        m, d = self.m, self.d
+        S_A = as_array("S_A", S_A, shape=(m, m))
+        top_left = self.A - S_A
+
+        def mv(x):
+            x = np.asarray(x, dtype=np.float64).reshape(-1)
+            xa, xb = x[:m], x[m:]
+            return np.concatenate([top_left @ xa + self.cross @ xb,
+                                   self.cross.T @ xa + self.Y.T @ (self.Y @ xb)
+                                   + self.noise_deviation * xb])
+
+        if d <= 200:                                  # small: dense is exact and cheaper
+            M = np.column_stack([mv(e) for e in np.eye(d)])
+            return float(np.max(np.abs(np.linalg.eigvalsh((M + M.T) / 2))))
+        op = LinearOperator((d, d), matvec=mv, dtype=np.float64)
+        vals = eigsh(op, k=2, which="LM", v0=np.ones(d), tol=1e-10, return_eigenvectors=False)
+        return float(np.max(np.abs(vals)))
+
+
+def sampled_diagonal(model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
+                     client: int = 0) -> np.ndarray:
+    """The diagonal of one client's ``S_hat`` exactly in law, ``(d,)``: the first ``2N``
+    entries from the signal block (as :func:`sampled_second_moments`), the rest independent
+    ``mu^2 chi^2_n / n`` (the noise columns of the sample matrix are independent)."""
+    n = as_int("n", n, minimum=1)
+    client = as_int("client", client, minimum=0, maximum=model.n_clients - 1)
+    rng = np.random.default_rng(rng)
+    m = 2 * model.n_clients
+    C = _signal_block(model, n, rng, client)
+    return np.concatenate([np.diag(C) / n, model.mu**2 * rng.chisquare(n, max(model.d - m, 0)) / n])
 
 
 def targets_from_second_moments(S, kind: str, *, p: float | None = None) -> np.ndarray:

@@ -11,6 +11,8 @@ Population matrices come from the exact moments (confirmed by Monte Carlo in
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from theory.objectives import cl_alignment_matrix, mim_alignment_matrix, paper_mim_expectation
@@ -19,8 +21,11 @@ from theory.structured import IdentityPlusBlock
 from . import paper  # noqa: F401
 from ..engine.monte_carlo import zscores
 from ..engine.rates import rate_evidence
-from ..engine.registry import REGISTRY, CheckContext, Evidence, conditional_rule
-from .settings import DEFAULT, PaperSetting, d_grid
+from ..engine.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, quantifiers,
+                               threshold_rule)
+from simulators.client_data import RotatedSecondMoment, sampled_diagonal
+
+from .settings import BETA_LABEL, DEFAULT, PaperSetting, beta_grid, d_grid
 
 GROUPS = ("main [N]\\{i} diagonal", "own (i, i) entry", "all other entries")
 
@@ -96,40 +101,77 @@ def check_eq56(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evide
     return out
 
 
-def check_concentration(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:
-    """Median over draws of ||X_hat - E X||_2 for |D_i| = d^beta, rate-fitted against d^{-2/5}."""
-    grid = np.round(np.logspace(1, 2 if ctx.profile == "smoke" else 3, 7)).astype(int)
-    betas = (1.0, 1.5) if ctx.profile == "full" else (1.0,)
-    reps = 3
-    out = []
-    p = setting.p
-    for beta in betas:
-        dev_cl, dev_m = [], []
+def concentration_grid(profile: str) -> np.ndarray:
+    """d for the concentration checks: 20..60 (smoke), 20..3000 (quick), 20..10^4 (full)."""
+    hi, n = {"smoke": (60, 6), "quick": (3000, 10), "full": (10_000, 12)}[profile]
+    return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
+
+
+CONCENTRATION_DRAWS = {"smoke": 2, "quick": 8, "full": 10}
+
+
+@lru_cache(maxsize=8)
+def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
+    """``||X_hat - E X||_2`` of client 0 for every (beta, d, draw), shape ``(n_d, draws)`` per beta:
+    ``cl`` for ``X_hat = S_hat`` (CL; the loss averages over the views) and ``eq17`` for
+    ``2p(1-p) Diag S_hat``. ``|D_i| = round(d^beta)`` samples, ``d^a`` of them rare
+    (:meth:`PaperSetting.at_beta`), drawn exactly in law without the samples
+    (:class:`simulators.client_data.RotatedSecondMoment`, :func:`~simulators.client_data.sampled_diagonal`)."""
+    grid, betas = concentration_grid(profile), beta_grid(profile)
+    draws = CONCENTRATION_DRAWS[profile]
+    a = 2 * setting.p * (1 - setting.p)
+    m = 2 * setting.n_clients
+    cl, eq17 = {}, {}
+    for b, beta in enumerate(betas):
+        at = setting.at_beta(beta)
+        cl[beta], eq17[beta] = np.empty((grid.size, draws)), np.empty((grid.size, draws))
         for j, d in enumerate(grid):
-            if beta > 1 and d > 500:
-                grid_b = grid[grid <= 500]
-                break
-            model = setting.model(int(d))
-            S = model.second_moment(0)
-            n = int(np.ceil(d**beta))
-            cl, mm = [], []
-            for r in range(reps):
-                rng = ctx.rng(50, int(beta * 10), j, r)
-                x, _ = model.sample(0, n, rng)
-                a = x + rng.standard_normal(x.shape)
-                b = x + rng.standard_normal(x.shape)
-                Xc = (b.T @ a + a.T @ b) / (2 * n)
-                cl.append(np.linalg.norm(Xc - S, 2))
-                mm.append(2 * p * (1 - p) * np.max(np.abs(np.mean(x**2, axis=0) - np.diag(S))))
-            dev_cl.append(np.median(cl))
-            dev_m.append(np.median(mm))
-        else:
-            grid_b = grid
-        params = {"setting": setting.as_dict(), "beta": beta, "draws": reps}
-        out.append(rate_evidence(f"CL X_hat (|D_i| = d^{beta:g}), median ||X - E X||_2",
-                                 grid_b, dev_cl, -0.4, params=params, ylabel="||X - E X||_2"))
-        out.append(rate_evidence(f"MIM Eq. 17 X_hat (|D_i| = d^{beta:g}), median ||X - E X||_2",
-                                 grid_b, dev_m, -0.4, params=params, ylabel="||X - E X||_2"))
+            model = at.model(int(d))
+            Ss = model.structured_second_moments()                 # mu^2 I + block on [2N]
+            S_A = Ss.block[0] + Ss.scale[0] * np.eye(m)
+            diag_E = np.concatenate([np.diag(S_A), np.full(int(d) - m, model.mu**2)])
+            n = int(round(float(d) ** beta))
+            for t in range(draws):
+                rng = np.random.default_rng([seed, 50, b, j, t])
+                cl[beta][j, t] = RotatedSecondMoment(model, n, rng).deviation_norm(S_A)
+                eq17[beta][j, t] = a * np.max(np.abs(sampled_diagonal(model, n, rng) - diag_E))
+    return {"grid": grid, "betas": betas, "draws": draws, "cl": cl, "eq17": eq17}
+
+
+def check_concentration(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:
+    """``||X_hat - E X||_2 <= O(d^{-2/5})`` with high probability, for each beta of the grid.
+
+    The claim is about a high-probability event, so a rate is *refuted* by the median over draws
+    (then the deviation exceeds the bound with probability >= 1/2) and *supported* only by the
+    largest draw; in between the piece is undecided.
+    """
+    prof = concentration_profile(setting, ctx.profile, ctx.seed)
+    out = []
+    for beta in prof["betas"]:
+        for key, label in (("cl", "CL X_hat = S_hat (views averaged by the loss)"),
+                           ("eq17", "MIM Eq. 17 X_hat = 2p(1-p) Diag S_hat")):
+            vals = prof[key][beta]
+            q = quantifiers(
+                index_set="the operator norm (all of R^d), client 0", framework="local (one client)",
+                regime=(f"finite samples, |D_i| = d^{beta:g} of which d^{setting.rare_count_exponent:g} "
+                        f"rare, drawn exactly in law (multinomial counts, Wishart spectra; noise "
+                        f"coordinates rotated), d = {prof['grid'][0]}..{prof['grid'][-1]}; "
+                        f"{prof['draws']} draws per d"),
+                inequality="||X_hat - E X||_2 <= O(d^{-2/5}) with probability >= 1 - exp(-d^{1/10})/2",
+                tolerance="refuted when the median's fitted exponent exceeds -2/5 + 0.05 with its 95% "
+                          "interval; supported when the largest draw's interval lies below it")
+            params = {"beta": beta, "series": key, "setting": setting.at_beta(beta).as_dict(),
+                      "seed": ctx.seed, "quantifiers": q}
+            med = rate_evidence(f"{label}, |D_i| = d^{beta:g}: median ||X - E X||_2", prof["grid"],
+                                np.median(vals, axis=1), -0.4, params=params, ylabel="||X - E X||_2")
+            top = rate_evidence("largest draw", prof["grid"], vals.max(axis=1), -0.4, params={})
+            if med.passed is False:
+                ev = med
+            else:
+                ev = med
+                ev.passed = True if top.passed is True else None
+                ev.summary += f"; largest draw: fitted exponent {top.numbers.get('exponent', float('nan')):.3f}"
+            out.append(ev)
     return out
 
 
@@ -138,4 +180,9 @@ REGISTRY.claim("paper.eq18.mim-expectation",
                                      "expectation"))(check_eq18)
 REGISTRY.claim("paper.eq44.cl-expectation")(check_eq44)
 REGISTRY.claim("paper.eq56.cl-dissimilar")(check_eq56)
-REGISTRY.claim("paper.concentration")(check_concentration)
+@REGISTRY.prepare
+def _warm_concentration(ctx: CheckContext) -> None:
+    concentration_profile(DEFAULT, ctx.profile, ctx.seed)
+
+
+REGISTRY.claim("paper.concentration", rule=threshold_rule("beta", name=BETA_LABEL))(check_concentration)

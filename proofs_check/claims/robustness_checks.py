@@ -43,7 +43,7 @@ from . import paper  # noqa: F401
 from ..engine.rates import rate_evidence
 from ..engine.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, quantifiers,
                                threshold_rule)
-from .settings import DEFAULT, PaperSetting, d_grid
+from .settings import BETA_LABEL, DEFAULT, PaperSetting, beta_grid, d_grid
 
 STRICT_RTOL = 1e-9       # a strict ">" needs a difference above 1e-9 x the compared values
 STRICT_ATOL = 1e-15      # ... and above this absolute floor (r and s lie in [0, 1])
@@ -185,12 +185,6 @@ BETA_OBJECTIVES = {"mim-eq17": ("mim-eq17", "mim-eq17"),
                    "cl-exact-views": ("cl-exact-views", "cl-similar"),
                    "cl-dissimilar-exact-views": ("cl-exact-views", "cl-dissimilar")}
 BETA_SERIES = {"cl-exact-views": "cl-similar", "cl-dissimilar-exact-views": "cl-dissimilar"}
-BETA_LABEL = "beta (|D_i| = d^beta)"
-
-
-def beta_grid(profile: str) -> tuple[float, ...]:
-    """Sample-size exponents beta (``|D_i| = d^beta``; the paper allows any beta >= 1)."""
-    return {"smoke": (1.0, 3.0), "quick": (1.0, 2.0, 3.0), "full": (1.0, 1.5, 2.0, 2.5, 3.0)}[profile]
 
 
 def beta_d_grid(profile: str) -> np.ndarray:
@@ -206,7 +200,9 @@ def beta_d_grid(profile: str) -> np.ndarray:
 def beta_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """``1 - min r`` over the theorem's index set for every (objective, framework, beta, d):
     client second moments of ``|D_i| = round(d^beta)`` samples drawn exactly in distribution
-    (:func:`simulators.client_data.sampled_second_moments`), one draw per point.
+    (:func:`simulators.client_data.sampled_second_moments`), one draw per point, with
+    ``d^a`` rare samples among them (:meth:`PaperSetting.at_beta`: the rare fraction falls
+    with beta, so ``a`` stays in the paper's ``(0, 1)``).
     One draw of ``S_hat`` serves every objective that is a function of it."""
     grid, betas = beta_d_grid(profile), beta_grid(profile)
     draws = 1
@@ -215,8 +211,9 @@ def beta_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     off = ~np.eye(n, dtype=bool)
     values = {}
     for b, beta in enumerate(betas):
+        at = setting.at_beta(beta)                  # d^a rare samples among d^beta
         for j, d in enumerate(grid):
-            model = setting.model(int(d))
+            model = at.model(int(d))
             acc: dict = {}
             for t in range(draws):
                 rng = np.random.default_rng([seed, 91, b, j, t])
@@ -246,7 +243,8 @@ def beta_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: s
     out = []
     for beta in prof["betas"]:
         gaps = np.array(prof["values"][(objective, framework, beta)])
-        regime = (f"finite samples, |D_i| = d^{beta:g} per client, drawn exactly in distribution "
+        regime = (f"finite samples, |D_i| = d^{beta:g} per client of which d^"
+                  f"{setting.rare_count_exponent:g} rare, drawn exactly in distribution "
                   "(multinomial counts, Wishart by Bartlett)")
         params = {"objective": objective, "framework": framework, "beta": beta, "series": base,
                   "setting": setting.as_dict(), "seed": ctx.seed, "profile": ctx.profile,

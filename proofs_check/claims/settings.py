@@ -38,6 +38,17 @@ class PaperSetting:
                           rare_fraction=min(1.0, d**self.rare_exponent),
                           rare_classes=self.rare_classes(), q_values=self.q_values)
 
+    @property
+    def rare_count_exponent(self) -> float:
+        """``a`` of the paper's ``O(d^a)`` rare samples: ``rare_exponent`` is ``a - beta`` at
+        ``beta = 1``."""
+        return self.rare_exponent + 1.0
+
+    def at_beta(self, beta: float) -> "PaperSetting":
+        """The setting with ``|D_i| = d^beta`` samples per client and still ``d^a`` rare ones
+        (rare fraction ``d^{a - beta}``), as the paper's regime requires for every beta."""
+        return replace(self, rare_exponent=self.rare_count_exponent - float(beta))
+
     def with_(self, **changes) -> "PaperSetting":
         return replace(self, **changes)
 
@@ -58,3 +69,11 @@ def d_grid(profile: str, *, structured: bool = False) -> np.ndarray:
     hi = {(False, "quick"): 6, (False, "full"): 7, (True, "quick"): 10, (True, "full"): 12,
           (False, "smoke"): 4, (True, "smoke"): 6}[(structured, profile)]
     return np.round(np.logspace(2, hi, 2 * (hi - 2) + 1)).astype(np.int64)
+
+
+BETA_LABEL = "beta (|D_i| = d^beta)"
+
+
+def beta_grid(profile: str) -> tuple[float, ...]:
+    """Sample-size exponents beta (``|D_i| = d^beta``; the paper allows any beta >= 1)."""
+    return {"smoke": (1.0, 3.0), "quick": (1.0, 2.0, 3.0), "full": (1.0, 1.5, 2.0, 2.5, 3.0)}[profile]
