@@ -192,44 +192,42 @@ def beta_d_grid(profile: str) -> np.ndarray:
     route needs ``|D_i| >= 2N + 2^N + 1``, hence d >= 20. (The sampling itself is cheap at any
     d and beta; the dense eigensolves of the d x d targets bound the grid.)"""
     hi = {"smoke": 50, "quick": 500, "full": 1000}[profile]
-    n = {"smoke": 6, "quick": 6, "full": 8}[profile]
+    n = {"smoke": 6, "quick": 10, "full": 12}[profile]
     return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
 
 
 @lru_cache(maxsize=8)
 def beta_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
-    """``1 - min r`` over the theorem's index set for every (objective, framework, beta, d):
-    client second moments of ``|D_i| = round(d^beta)`` samples drawn exactly in distribution
+    """The RV on ``[c]`` for every (objective, framework, beta, d): client second moments of
+    ``|D_i| = round(d^beta)`` samples drawn exactly in distribution
     (:func:`simulators.client_data.sampled_second_moments`), one draw per point, with
     ``d^a`` rare samples among them (:meth:`PaperSetting.at_beta`: the rare fraction falls
-    with beta, so ``a`` stays in the paper's ``(0, 1)``).
-    One draw of ``S_hat`` serves every objective that is a function of it."""
+    with beta, so ``a`` stays in the paper's ``(0, 1)``). ``r[(objective, framework, beta)]``
+    lists, over d, arrays ``(N, c)`` (local: one row per client) or ``(1, c)``; ``values``
+    holds ``1 - min r`` over the theorem's index set (``k in [N] \\ {i}`` local, ``[c]``
+    global). One draw of ``S_hat`` serves every objective that is a function of it."""
     grid, betas = beta_d_grid(profile), beta_grid(profile)
-    draws = 1
     _, W = decl_graph(setting)
     n = setting.n_clients
     off = ~np.eye(n, dtype=bool)
-    values = {}
+    values, rs = {}, {}
     for b, beta in enumerate(betas):
         at = setting.at_beta(beta)                  # d^a rare samples among d^beta
         for j, d in enumerate(grid):
             model = at.model(int(d))
-            acc: dict = {}
-            for t in range(draws):
-                rng = np.random.default_rng([seed, 91, b, j, t])
-                S = sampled_second_moments(model, int(round(float(d) ** beta)), rng)
-                H = dissimilar_H(int(d), 2 * n).to_dense()
-                for obj, (kind, rv_obj) in BETA_OBJECTIVES.items():
-                    X = targets_from_second_moments(S, kind, p=setting.p)
-                    if obj == "cl-dissimilar-exact-views":
-                        X = (H @ X + X @ H.T) / 2
-                    for fw in ("local", "fl", "decl_global"):
-                        r = rv_of(setting, X, rv_obj, fw, W)["r"]
-                        gap = 1 - (r[:, :n][off].min() if fw == "local" else r.min())
-                        acc.setdefault((obj, fw), []).append(gap)
-            for key, gaps in acc.items():
-                values.setdefault((*key, beta), []).append(float(np.median(gaps)))
-    return {"grid": grid, "betas": betas, "values": values}
+            rng = np.random.default_rng([seed, 91, b, j, 0])
+            S = sampled_second_moments(model, int(round(float(d) ** beta)), rng)
+            H = dissimilar_H(int(d), 2 * n).to_dense()
+            for obj, (kind, rv_obj) in BETA_OBJECTIVES.items():
+                X = targets_from_second_moments(S, kind, p=setting.p)
+                if obj == "cl-dissimilar-exact-views":
+                    X = (H @ X + X @ H.T) / 2
+                for fw in ("local", "fl", "decl_global"):
+                    r = np.asarray(rv_of(setting, X, rv_obj, fw, W)["r"])
+                    gap = 1 - (r[:, :n][off].min() if fw == "local" else r.min())
+                    values.setdefault((obj, fw, beta), []).append(float(gap))
+                    rs.setdefault((obj, fw, beta), []).append(r)
+    return {"grid": grid, "betas": betas, "values": values, "r": rs}
 
 
 def beta_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: str,

@@ -152,3 +152,77 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                "claimed_rate": rel, "fitted_exponent": fit.exponent}
     return Evidence("numerical", summary, passed=passed, numbers=nums, params=params,
                     counterexample=cex, series=series)
+
+
+def fit_pooled_rate(d, groups: dict, offsets: dict, *, tail: float = 0.5,
+                    level: float = 0.95) -> RateFit:
+    """Common exponent ``e`` of ``v_g(d) ~ C_g d^{e + offset_g}`` over several groups ``g``
+    (e.g. the sample-size exponents beta of a claim ``~ d^{1/5 - beta}``: ``offset = -beta``).
+
+    Least squares of ``log|v_g| - offset_g log d`` on ``log d`` with one intercept per group,
+    each group on the last ``tail`` of the grid ``d``; the interval uses the pooled residual
+    variance (t with ``n - groups - 1`` degrees of freedom). ``constant`` is the geometric mean
+    of the ``C_g``."""
+    d = np.asarray(d, dtype=float)
+    if d.ndim != 1 or not groups or set(groups) != set(offsets):
+        raise ValueError("d must be 1-D and groups and offsets must have the same non-empty keys")
+    keep = np.arange(d.size) >= int(np.floor(d.size * (1 - tail)))
+    xs, ys, cols = [], [], []
+    keys = list(groups)
+    for j, g in enumerate(keys):
+        v = np.abs(np.asarray(groups[g], dtype=float))
+        if v.shape != d.shape:
+            raise ValueError(f"group {g!r}: values of shape {v.shape}, expected {d.shape}")
+        k = keep & (v > 0)
+        xs.append(np.log(d[k]))
+        ys.append(np.log(v[k]) - float(offsets[g]) * np.log(d[k]))
+        cols.append(np.full(int(k.sum()), j))
+    x, y, grp = np.concatenate(xs), np.concatenate(ys), np.concatenate(cols)
+    used = np.unique(grp)
+    n, p = x.size, used.size + 1
+    if n - p < 1:
+        raise ValueError(f"need more points than parameters, got {n} points for {p}")
+    A = np.column_stack([x] + [(grp == j).astype(float) for j in used])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    s2 = float(resid @ resid) / (n - p)
+    cov = s2 * np.linalg.inv(A.T @ A)
+    se = float(np.sqrt(cov[0, 0]))
+    t = stats.t.ppf(0.5 + level / 2, n - p)
+    slope = float(coef[0])
+    return RateFit(slope, slope - t * se, slope + t * se, float(np.exp(np.mean(coef[1:]))), n)
+
+
+def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: float, *,
+                         kind: str = "exact", delta: float = DELTA, params: dict | None = None,
+                         floor: float = 0.0, tail: float = 0.5, group_name: str = "group") -> Evidence:
+    """Evidence that ``v_g(d) ~ d^{claimed + offset_g}`` (``kind="exact"``) or
+    ``O(d^{claimed + offset_g})`` (``"upper"``) for every group, from the pooled fit
+    (:func:`fit_pooled_rate`); decided like :func:`rate_evidence` with margin ``delta``."""
+    if kind not in ("upper", "exact"):
+        raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
+    groups = {g: np.where(np.abs(np.asarray(v, dtype=float)) <= floor, 0.0, np.asarray(v, dtype=float))
+              for g, v in groups.items()}
+    params = dict(params or {})
+    try:
+        fit = fit_pooled_rate(d, groups, offsets, tail=tail)
+    except ValueError as exc:
+        return Evidence("numerical", f"{label}: no pooled rate could be fitted ({exc})", passed=None,
+                        params=params)
+    if kind == "upper":
+        passed = True if fit.high <= claimed + delta else False if fit.low > claimed + delta else None
+    else:
+        passed = (True if claimed - delta <= fit.low and fit.high <= claimed + delta
+                  else False if fit.high < claimed - delta or fit.low > claimed + delta else None)
+    verdict = {True: "consistent with", False: "contradicts", None: "cannot decide"}[passed]
+    d = np.asarray(d, dtype=float)
+    summary = (f"{label}: pooled over {group_name} = {', '.join(f'{g:g}' if isinstance(g, float) else str(g) for g in groups)}, "
+               f"common exponent {fit.exponent:.3f} [95% CI {fit.low:.3f}, {fit.high:.3f}] "
+               f"({fit.n_points} points, d = {d[0]:.0e}..{d[-1]:.0e}, upper half of each); {verdict} the "
+               f"claimed {'O' if kind == 'upper' else '~'}(d^{{{claimed:.3g} + offset}}) (margin {delta})")
+    return Evidence("numerical", summary, passed=passed,
+                    numbers={"exponent": fit.exponent, "ci_low": fit.low, "ci_high": fit.high,
+                             "claimed_exponent": claimed, "margin": delta, "points_fitted": fit.n_points},
+                    params=params,
+                    counterexample=None if passed is not False else
+                    {"params": params, "fitted_exponent": fit.exponent, "claimed_exponent": claimed})
