@@ -18,10 +18,13 @@ through the ``dssl.claims`` entry point that ``pyproject.toml`` declares
 - :mod:`.topology_checks`: mixing matrices and spectral gaps;
 - :mod:`.corrections`: corrected statements (``fix.*``) of failing paper claims;
 - :mod:`.corrections_moments`: corrected moments (Eqs. 18/44/56) and concentration;
-- :mod:`.corrections_theorems`: corrected Thms 4.2-4.4 (rates, limits, the MIM/CL order).
+- :mod:`.corrections_theorems`: corrected Thms 4.2-4.4 (rates, limits, the MIM/CL order);
+- :mod:`.corrections_frameworks`: corrected Eq. 16, Eckart-Young, Cor 4.5 and Thm 4.6.
 """
 
 from . import paper  # noqa: F401  (first: the report lists the paper's claims first)
 from . import (dynamics_checks, expectation_checks, gmm_checks, model_checks,  # noqa: F401
                neural_checks, paper_checks, robustness_checks, symbolic, topology_checks)
-from . import corrections, corrections_moments, corrections_theorems  # noqa: F401  (last: fix.* follow what they correct)
+# last: the fix.* claims follow the claims they correct
+from . import (corrections, corrections_frameworks, corrections_moments,  # noqa: F401
+               corrections_theorems)

@@ -49,6 +49,12 @@ def stated_second_moment(model: PaperModel, i: int) -> np.ndarray:
     return S
 
 
+def _lead(setting: PaperSetting, d: float) -> float:
+    """The corrected leading term ``tau^2 E q^2`` of ``S_kk`` on ``[N] \\ {i}`` (q uniform on its
+    two values): ``d^{2/5} / 2`` at the paper's scalings."""
+    return float(np.mean(np.square(setting.q_values))) * d ** (2 * setting.tau_exponent)
+
+
 def _remainder_exponent(setting: PaperSetting) -> float:
     """Exponent of the remainder ``O(d^{2/5 + a - beta} + d^{-2/5})`` at the setting's scalings."""
     return max(2 * setting.tau_exponent + setting.rare_exponent, 2 * setting.mu_exponent)
@@ -192,7 +198,7 @@ def fix_eq18(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidenc
     a = 2 * setting.p * (1 - setting.p)
     out += _rate_pieces(ctx, setting,
                         lambda m: paper_mim_expectation(m.structured_second_moments(), setting.p),
-                        lambda d: a / 2 * d**0.4, lambda d: a * d**0.4, -0.4, "E of Eq. 17's X^M")
+                        lambda d: a * _lead(setting, d), lambda d: a * d**0.4, -0.4, "E of Eq. 17's X^M")
     return out
 
 
@@ -254,7 +260,7 @@ def fix_eq44(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidenc
                              lambda m, i: np.asarray(cl_alignment_matrix(m.second_moment(i))),
                              "the stated S_i against theory.objectives.cl_alignment_matrix", q))
     out += _rate_pieces(ctx, setting, lambda m: cl_alignment_matrix(m.structured_second_moments()),
-                        lambda d: d**0.4 / 2, lambda d: d**0.4, -0.2, "E X^C (similar views)")
+                        lambda d: _lead(setting, d), lambda d: d**0.4, -0.2, "E X^C (similar views)")
     return out
 
 
