@@ -40,3 +40,100 @@ def test_a_wrong_correction_of_eq24_fails(monkeypatch):
     monkeypatch.setattr(C, "corrected_eq24", lambda diag, lam, c: 1.5 * (diag - lam[c]) / (lam[0] - lam[c]))
     res = run_claim(REGISTRY.get("fix.eq24.ratio-bound"), CheckContext("smoke", 0))
     assert res.verdict.status == "fails"
+
+
+# ------------------------------------------------ the corrections of this module set
+def test_more_corrected_statements_hold_in_smoke_and_refute_their_planted_variants():
+    ctx = CheckContext("smoke", 0)
+    for cid in ("fix.eq16.stationary", "fix.eckart-young", "fix.cor4.5.connectivity",
+                "fix.thm4.6.fl-vs-decl", "fix.eq18.mim-expectation", "fix.eq44.cl-expectation",
+                "fix.eq56.cl-dissimilar"):
+        res = run_claim(REGISTRY.get(cid), ctx)
+        assert res.verdict.status == "holds", (cid, res.verdict.reason)
+        assert any("planted" in e.summary and e.passed for e in res.evidence), cid
+
+
+def test_a_wrong_moment_formula_fails(monkeypatch):
+    """Dropping the (E q)^2 off-diagonal block from the stated S_i is caught by the Monte Carlo
+    and the hypothesis search (fix.eq44) and by the mask average (fix.eq18)."""
+    from proofs_check.claims import corrections_moments as M
+
+    right = M.stated_second_moment
+
+    def wrong(model, i):
+        S = right(model, i)
+        return np.diag(np.diag(S))
+
+    monkeypatch.setattr(M, "stated_second_moment", wrong)
+    for cid in ("fix.eq44.cl-expectation", "fix.eq18.mim-expectation"):
+        assert run_claim(REGISTRY.get(cid), CheckContext("smoke", 0)).verdict.status == "fails", cid
+
+
+def test_the_moment_corrections_follow_the_law_of_q():
+    """The corrected leading term is 2p(1-p) E q^2 tau^2: with q uniform on {-1, 1} it equals the
+    paper's (E q^2 = 1) and fix.eq18 still holds, refuting only the paper's remainder; the
+    leading term checked is the setting's, not a number typed in."""
+    from proofs_check.claims.corrections_moments import _lead, fix_eq18
+    from proofs_check.claims.settings import DEFAULT
+    from proofs_check.engine.registry import default_rule
+
+    sym = DEFAULT.with_(q_values=(-1.0, 1.0))
+    assert _lead(sym, 1e5) == 1e5**0.4 and _lead(DEFAULT, 1e5) == 0.5 * 1e5**0.4
+    ev = fix_eq18(CheckContext("smoke", 0), sym)
+    assert default_rule(ev).status == "holds"
+    planted = [e for e in ev if "planted" in e.summary][0]
+    assert planted.numbers["exponent"] > -0.4 + 0.05          # the remainder, not the lead, refutes
+
+
+def test_eq1_weights_match_the_frameworks_route_and_are_uniform_on_regular_graphs():
+    import networkx as nx
+
+    from proofs_check.claims.corrections_frameworks import eq1_weights
+    from theory import topology
+    from theory.frameworks import decl_global_weights
+
+    star = nx.star_graph(3)                       # centre |A| = 4, leaves |A| = 2
+    w = eq1_weights(star)
+    assert np.allclose(w, [(1 / 4 + 3 / 2) / 4] + [(1 / 2 + 1 / 4) / 4] * 3)
+    assert np.allclose(w, decl_global_weights(topology.mixing_matrix(star, "uniform")))
+    assert np.allclose(eq1_weights(nx.cycle_graph(7)), 1 / 7)
+
+
+def test_a_wrong_eq1_weight_formula_fails(monkeypatch):
+    import networkx as nx
+
+    from proofs_check.claims import corrections_frameworks as F
+
+    monkeypatch.setattr(F, "eq1_weights", lambda G: np.array([(G.degree(j) + 1) for j in sorted(G.nodes)])
+                        / sum(G.degree(j) + 1 for j in G.nodes))
+    assert not np.allclose(F.eq1_weights(nx.star_graph(3)), 0.25)
+    res = run_claim(REGISTRY.get("fix.cor4.5.connectivity"), CheckContext("smoke", 0))
+    assert res.verdict.status == "fails"
+
+
+def test_perron_predictions_match_the_population_surrogate_block():
+    """v_k^2 of fix.thm4.2 against the top eigenvector of the exact population MIM surrogate
+    target (an independent route through theory.objectives and theory.frameworks)."""
+    from proofs_check.claims.corrections_theorems import perron_prediction
+    from proofs_check.claims.robustness_checks import decl_graph
+    from proofs_check.claims.settings import DEFAULT
+    from theory.frameworks import combine, decl_global_weights
+    from theory.objectives import mim_alignment_matrix
+
+    n = DEFAULT.n_clients
+    X = np.asarray(mim_alignment_matrix(DEFAULT.model(40).second_moments(), DEFAULT.p))
+    for fw, w in (("fl", np.full(n, 1 / n)), ("decl_global", decl_global_weights(decl_graph(DEFAULT)[1]))):
+        block = np.asarray(combine(X, w))[:n, :n]
+        v = np.linalg.eigh(block)[1][:, -1]
+        assert np.allclose(v**2, perron_prediction(DEFAULT, fw)[0], atol=1e-12), fw
+    local = perron_prediction(DEFAULT, "local")
+    assert np.allclose(local[~np.isnan(local)], 1 / (n - 1))
+
+
+def test_a_wrong_perron_prediction_fails(monkeypatch):
+    from proofs_check.claims import corrections_theorems as T
+
+    monkeypatch.setattr(T, "perron_prediction", lambda setting, fw: np.full(
+        (setting.n_clients, setting.n_clients) if fw == "local" else (1, setting.n_clients), 0.9))
+    res = run_claim(REGISTRY.get("fix.thm4.2.fl"), CheckContext("quick", 0))
+    assert res.verdict.status == "fails"

@@ -157,13 +157,15 @@ def fix_eq18(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidenc
     q0, q1 = sp.symbols("q0 q1", real=True)
     entry = eq17_stated[1].subs(sc).subs({q0: sp.nsimplify(setting.q_values[0]),
                                           q1: sp.nsimplify(setting.q_values[1])})
-    lead = p * (1 - p) * d ** sp.Rational(2, 5)
-    rem = d ** (sp.Rational(2, 5) + sp.nsimplify(setting.rare_exponent)) + d ** sp.Rational(-2, 5)
+    m2_val = sp.nsimplify(sum(sp.nsimplify(v) ** 2 for v in setting.q_values) / 2)   # E q^2, q uniform
+    lead = 2 * p * (1 - p) * m2_val * d ** (2 * sp.nsimplify(setting.tau_exponent))
+    rem = d ** (2 * sp.nsimplify(setting.tau_exponent) + sp.nsimplify(setting.rare_exponent)) \
+        + d ** (2 * sp.nsimplify(setting.mu_exponent))
     lim = sp.limit((entry - lead) / rem, d, sp.oo)
     lim_paper = sp.limit((entry - 2 * p * (1 - p) * d ** sp.Rational(2, 5)) / d ** sp.Rational(-2, 5), d, sp.oo)
     out = [Evidence("symbolic", f"N = {n}, client 0, symbolic tau, mu, rho and law of q: p(1-p)(S - Diag S) "
                     f"with S by enumeration equals the stated matrix: {ok_s}; 2p(1-p) Diag S equals the "
-                    f"stated entries: {ok_17}; at the setting's scalings (E X_kk - p(1-p) d^(2/5)) / "
+                    f"stated entries: {ok_17}; at the setting's scalings (E X_kk - 2p(1-p) E q^2 tau^2) / "
                     f"(d^(2/5+a-beta) + d^(-2/5)) -> {sp.sstr(lim)} (finite), while the paper's "
                     f"(E X_kk - 2p(1-p) d^(2/5)) / d^(-2/5) -> {sp.sstr(lim_paper)}",
                     passed=bool(ok_s and ok_17 and lim.is_finite and not lim_paper.is_finite),
