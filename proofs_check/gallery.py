@@ -343,6 +343,45 @@ def fig_gmm_gossip(res):
     return fig
 
 
+def _beta_series(res, cid: str, series: str | None = None) -> list[tuple[float, np.ndarray, np.ndarray, float]]:
+    """``(beta, d, values, claimed exponent)`` of the per-beta fits of a ``fix.*`` claim."""
+    out = []
+    for e in res[cid].evidence:
+        if "beta" not in e.params or not e.series or (series and e.params.get("series") != series):
+            continue
+        (y,) = e.series["y"].values()
+        out.append((float(e.params["beta"]), np.asarray(e.series["x"], float), np.asarray(y, float),
+                    float(e.series["claimed_exponent"])))
+    return sorted(out)
+
+
+def fig_beta_rates(res):
+    """The corrected finite-sample rates over beta (|D_i| = d^beta): data and predicted slopes."""
+    from matplotlib.ticker import NullFormatter
+
+    panels = (("fix.concentration", None, "(a) ||S_hat - S||_2", -0.4, "paper: O(d^-2/5)"),
+              ("fix.thm4.3.local", "cl-exact-views", "(b) CL local, 1 - min r", -0.6, "paper: O(d^-3/5)"),
+              ("fix.thm4.2.local", "mim-surrogate", "(c) MIM local, |r - 1/(N-1)|", None, None))
+    fig, axes = plt.subplots(1, 3, figsize=(TWO_COLUMNS, 2.5))
+    for ax, (cid, series, title, paper, plabel) in zip(axes, panels):
+        curves = _beta_series(res, cid, series)
+        for k, (beta, d, v, claimed) in enumerate(curves):
+            colour = PALETTE[k % len(PALETTE)]
+            ax.loglog(d, np.maximum(v, FLOOR), marker="o", color=colour, label=f"beta = {beta:g}")
+            ref = v[-1] if v[-1] > 0 else 1.0
+            ax.loglog(d, ref * (d / d[-1]) ** claimed, ls="--", color=colour, lw=0.8)
+        if paper is not None and curves:
+            d = curves[0][1]
+            ax.loglog(d, curves[0][2][-1] * (d / d[-1]) ** paper, ls=":", color="0.3", lw=1.0, label=plabel)
+        ax.set(xlabel="dimension d", title=title)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    axes[0].set_ylabel("value (--: corrected rate)")
+    _below_legend(fig, axes, ncol=6)
+    fig.subplots_adjust(bottom=0.3, left=0.08, right=0.99, top=0.9, wspace=0.3)
+    fig._dssl_layout_done = True
+    return fig
+
+
 FIGURES: dict[str, tuple[Callable, tuple[str, ...]]] = {
     "sensitivity-vs-d": (fig_sensitivity_vs_d, ("paper.thm4.4.mim-more-robust",)),
     "bounds-vs-actual": (fig_bounds_vs_actual, ("paper.thm4.4.mim-more-robust",)),
@@ -355,6 +394,7 @@ FIGURES: dict[str, tuple[Callable, tuple[str, ...]]] = {
     "fmmc": (fig_fmmc, ("ext.topology.fmmc-fastest",)),
     "gmm-gossip": (fig_gmm_gossip, ("ext.bounds.gmm-alignment", "ext.bounds.gmm-spectral",
                                     "ext.bounds.gmm-mim-reconstruction")),
+    "beta-rates": (fig_beta_rates, ("fix.concentration", "fix.thm4.3.local", "fix.thm4.2.local")),
 }
 
 
