@@ -246,6 +246,82 @@ class RotatedSecondMoment:
         return float(np.max(np.abs(vals)))
 
 
+class RotatedTargets:
+    r"""The CL targets of one client, or of the FL average of all clients, in a frame rotated
+    within the noise coordinates ``2N .. d-1``, exactly in law (as :class:`RotatedSecondMoment`):
+
+    .. math::
+        \hat S = \begin{pmatrix} A & B \\ B^T & \sum_g Y_g^T Y_g + \mathrm{diag}(\nu) \end{pmatrix}
+
+    with ``A = C/n`` (averaged over clients for FL), ``B`` the averaged cross terms
+    ``L_i Y_i / sqrt(n)`` and ``nu = mu^2 lambda / (N_c n)``, ``lambda`` the spectrum of the
+    ``W(N_c (n - 2N), I)`` sum of the clients' noise Wisharts (independent Wisharts with one
+    scale add up; ``N_c = 1`` for one client). The representability of the first ``2N``
+    coordinates is invariant under such rotations, so it has the law of the dense draw, at
+    ``O(d N m)`` memory: top-``c`` eigenvectors by Lanczos on the structured operator.
+
+    ``clients="fl"`` averages all clients (FL); an integer selects one client (local).
+    """
+
+    def __init__(self, model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
+                 clients="fl") -> None:
+        n = as_int("n", n, minimum=1)
+        rng = np.random.default_rng(rng)
+        d, N, mu = model.d, model.n_clients, model.mu
+        m = 2 * N
+        if d <= m:
+            raise ValueError(f"d = {d} leaves no noise coordinates (need d > 2N = {m})")
+        if isinstance(clients, str):
+            if clients != "fl":
+                raise ValueError(f"clients must be 'fl' or a client index, got {clients!r}")
+            idx = list(range(N))
+        else:
+            idx = [as_int("clients", clients, minimum=0, maximum=N - 1)]
+        k = len(idx)
+        A, cross, Ys = np.zeros((m, m)), np.zeros((m, d - m)), []
+        for i in idx:
+            C = _signal_block(model, n, rng, i)
+            Y = mu * rng.standard_normal((m, d - m)) / np.sqrt(n)
+            A += C / (n * k)
+            cross += np.linalg.cholesky(C) @ Y / (np.sqrt(n) * k)
+            Ys.append(Y / np.sqrt(k))
+        df = k * (n - m)
+        lam_dev = wishart_eigenvalues(d - m, df, rng, shift=df)      # lambda - df
+        self.d, self.m = d, m
+        self.A, self.cross, self.Y = A, cross, np.concatenate(Ys)   # (k m, d - m)
+        self.noise_diag = mu**2 * (lam_dev + df) / (k * n)
+
+    def representability(self, c: int, H_A=None) -> np.ndarray:
+        """``r_k`` on the first ``c`` coordinates of the top-``c`` eigenspace (positive
+        eigenvalues only, as the optimum keeps) of ``S_hat`` (CL, similar views) or of
+        ``(H S_hat + S_hat H^T)/2`` with ``H = diag(H_A)`` on the first ``2N`` coordinates and the
+        identity on the rest (dissimilar views, views averaged). Dense below d = 200, Lanczos
+        (``eigsh``, ``tol=0``) above."""
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        m, d = self.m, self.d
+        c = as_int("c", c, minimum=1, maximum=d - 1)
+        h = np.ones(m) if H_A is None else as_array("H_A", H_A, shape=(m,))
+        A = (h[:, None] * self.A + self.A * h[None, :]) / 2
+        B = ((h + 1.0) / 2)[:, None] * self.cross
+
+        def mv(x):
+            x = np.asarray(x, dtype=np.float64).reshape(-1)
+            xa, xb = x[:m], x[m:]
+            return np.concatenate([A @ xa + B @ xb,
+                                   B.T @ xa + self.Y.T @ (self.Y @ xb) + self.noise_diag * xb])
+
+        if d <= 200:
+            M = np.column_stack([mv(e) for e in np.eye(d)])
+            vals, vecs = np.linalg.eigh((M + M.T) / 2)
+            vals, vecs = vals[::-1][:c], vecs[:, ::-1][:, :c]
+        else:
+            op = LinearOperator((d, d), matvec=mv, dtype=np.float64)
+            vals, vecs = eigsh(op, k=c, which="LA", v0=np.ones(d), tol=0)
+        keep = vals > 1e-12 * max(1.0, float(np.max(np.abs(vals))))
+        return np.sum(vecs[:c, keep] ** 2, axis=1)
+
+
 def sampled_diagonal(model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
                      client: int = 0) -> np.ndarray:
     """The diagonal of one client's ``S_hat`` exactly in law, ``(d,)``: the first ``2N``

@@ -153,3 +153,42 @@ def test_targets_from_second_moments_match_the_sample_route():
         np.testing.assert_allclose(targets_from_second_moments(S, kind, p=0.75),
                                    empirical_target(x, kind, p=0.75), rtol=1e-12, atol=1e-14)
     assert targets_from_second_moments(S, "cl-exact-views") is not None
+
+
+def test_rotated_targets_give_the_representability_law_of_the_dense_route():
+    """1 - min r over the theorem's index sets, local (client 0's k in [N] \\ {0}) and FL (k in
+    [N]), CL with similar and with dissimilar views: the rotated Lanczos route (d = 220 > 200)
+    against dense draws through proofs_check's rv_of (KS, 80 draws each, p > 0.001); Lanczos
+    equals a dense eigensolve of the same structured matrix; bad input is refused."""
+    import pytest
+    from scipy import stats
+
+    from proofs_check.claims.robustness_checks import dissimilar_H, rv_of
+    from proofs_check.claims.settings import DEFAULT
+    from simulators.client_data import RotatedTargets, sampled_second_moments
+
+    st, d, n, c = DEFAULT.at_beta(1.0), 220, DEFAULT.n_clients, DEFAULT.c
+    model = st.model(d)
+    h = 1 + 0.5 * (-1.0) ** np.arange(2 * n)
+    H = dissimilar_H(d, 2 * n).to_dense()
+    rng = np.random.default_rng(4)
+    rot, dense = {k: [] for k in range(3)}, {k: [] for k in range(3)}
+    for _ in range(80):
+        rot[0].append(1 - RotatedTargets(model, d, rng, clients=0).representability(c)[1:n].min())
+        rot[1].append(1 - RotatedTargets(model, d, rng).representability(c)[:n].min())
+        rot[2].append(1 - RotatedTargets(model, d, rng).representability(c, h)[:n].min())
+        S = sampled_second_moments(model, d, rng)
+        dense[0].append(1 - np.asarray(rv_of(st, S, "cl-similar", "local")["r"])[0, 1:n].min())
+        dense[1].append(1 - np.asarray(rv_of(st, S, "cl-similar", "fl")["r"])[0, :n].min())
+        X = (H @ S + S @ np.swapaxes(H, 0, 1)) / 2
+        dense[2].append(1 - np.asarray(rv_of(st, X, "cl-dissimilar", "fl")["r"])[0, :n].min())
+    for k in range(3):
+        assert stats.ks_2samp(rot[k], dense[k]).pvalue > 1e-3, k
+    T = RotatedTargets(model, d, 7)
+    M = np.block([[T.A, T.cross], [T.cross.T, T.Y.T @ T.Y + np.diag(T.noise_diag)]])
+    vecs = np.linalg.eigh(M)[1][:, ::-1][:, :c]
+    assert np.allclose(T.representability(c), np.sum(vecs[:c] ** 2, axis=1), atol=1e-10)
+    with pytest.raises(ValueError, match="clients"):
+        RotatedTargets(model, d, 1, clients="dl")
+    with pytest.raises(ValueError, match="H_A"):
+        T.representability(c, np.ones(3))

@@ -35,7 +35,7 @@ from theory.frameworks import decl_global_weights
 
 from ..engine.rates import pooled_rate_evidence, rate_evidence
 from ..engine.registry import REGISTRY, CheckContext, Evidence, quantifiers
-from .robustness_checks import (FRAMEWORK_TEXT, _strict_tol, beta_profile, decl_graph)
+from .robustness_checks import FRAMEWORK_TEXT, _strict_tol, beta_profile, beta_source, decl_graph
 from .settings import DEFAULT, PaperSetting
 
 CL_SERIES = ("cl-exact-views", "cl-dissimilar-exact-views")
@@ -96,8 +96,9 @@ def rate_over_beta(ctx, setting, prof, series, framework, offset, claimed, label
     q = quantifiers(index_set=index_set or _main_index(setting, framework),
                     framework=FRAMEWORK_TEXT[framework],
                     regime=(f"finite samples, |D_i| = d^beta for beta in {', '.join(f'{b:g}' for b in prof['betas'])}"
-                            f", d^{setting.rare_count_exponent:g} rare, drawn exactly in law; d = "
-                            f"{prof['grid'][0]}..{prof['grid'][-1]}, one draw per point"),
+                            f", d^{setting.rare_count_exponent:g} rare, drawn exactly in law"
+                            + (" (noise coordinates rotated, Lanczos)" if prof.get("route") == "rotated" else "")
+                            + f"; d = {prof['grid'][0]}..{prof['grid'][-1]}, one draw per point"),
                     inequality=f"{label} {rel} d^({claimed:g} + offset(beta)) for every beta",
                     tolerance=(f"pooled exponent's 95% interval within {claimed:g} +- {delta:g}" if kind == "exact"
                                else f"pooled exponent's 95% interval below {claimed:g} + {delta:g}")
@@ -161,7 +162,7 @@ def _fix_thm43(fw_name: str):
     framework = FRAMEWORK_OF[fw_name]
 
     def check(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:
-        prof = beta_profile(setting, ctx.profile, ctx.seed)
+        prof = beta_source(setting, ctx.profile, ctx.seed, "cl-exact-views", framework)
         n, c = setting.n_clients, setting.c
         out = [_symbolic_cl_rate()]
         for series in CL_SERIES:

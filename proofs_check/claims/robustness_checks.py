@@ -36,8 +36,8 @@ from theory.representations import sensitivity
 from theory.robustness import representability_profile
 from theory.structured import IdentityPlusBlock
 
-from simulators.client_data import (empirical_target, sample_clients, sampled_second_moments,
-                                    targets_from_second_moments)
+from simulators.client_data import (RotatedTargets, empirical_target, sample_clients,
+                                    sampled_second_moments, targets_from_second_moments)
 
 from . import paper  # noqa: F401
 from ..engine.rates import rate_evidence
@@ -230,11 +230,61 @@ def beta_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     return {"grid": grid, "betas": betas, "values": values, "r": rs}
 
 
+CL_ROTATED = ("cl-exact-views", "cl-dissimilar-exact-views")   # the CL series of the beta checks
+
+
+def cl_d_grid(profile: str) -> np.ndarray:
+    """d for the CL beta checks of the local and FL models, which the rotated route
+    (:class:`simulators.client_data.RotatedTargets`) reaches cheaply: 20..50 (smoke), 20..2000
+    (quick), 20..10^4 (full)."""
+    hi, n = {"smoke": (50, 6), "quick": (2000, 10), "full": (10_000, 12)}[profile]
+    return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
+
+
+@lru_cache(maxsize=8)
+def cl_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
+    """As :func:`beta_profile` for CL (views averaged: similar, and dissimilar with
+    ``H = I + diag(+-1/2)`` on the first ``2N`` coordinates) and the local and FL models only,
+    on :func:`cl_d_grid`: the targets are drawn exactly in law in a frame rotated within the
+    noise coordinates, which leaves the representability of the first ``2N`` coordinates
+    unchanged, so ``d = 10^4`` with ``|D_i| = d^3`` costs seconds (one draw per point; the
+    local models and the FL average are separate draws)."""
+    grid, betas = cl_d_grid(profile), beta_grid(profile)
+    n, c = setting.n_clients, setting.c
+    h = 1 + 0.5 * (-1.0) ** np.arange(2 * n)          # dissimilar_H's diagonal on [2N]
+    off = ~np.eye(n, dtype=bool)
+    values, rs = {}, {}
+    for b, beta in enumerate(betas):
+        at = setting.at_beta(beta)
+        for j, d in enumerate(grid):
+            model = at.model(int(d))
+            rng = np.random.default_rng([seed, 93, b, j])
+            size = int(round(float(d) ** beta))
+            local = [RotatedTargets(model, size, rng, clients=i) for i in range(n)]
+            fl = RotatedTargets(model, size, rng)
+            for obj, H_A in (("cl-exact-views", None), ("cl-dissimilar-exact-views", h)):
+                r_loc = np.stack([t.representability(c, H_A) for t in local])
+                r_fl = fl.representability(c, H_A)[None, :]
+                for fw, r in (("local", r_loc), ("fl", r_fl)):
+                    gap = 1 - (r[:, :n][off].min() if fw == "local" else r.min())
+                    values.setdefault((obj, fw, beta), []).append(float(gap))
+                    rs.setdefault((obj, fw, beta), []).append(r)
+    return {"grid": grid, "betas": betas, "values": values, "r": rs, "route": "rotated"}
+
+
+def beta_source(setting: PaperSetting, profile: str, seed: int, objective: str, framework: str) -> dict:
+    """The beta profile a series comes from: the rotated CL route for CL's local and FL models
+    (up to d = 10^4 in full), the dense route otherwise (up to d = 1000)."""
+    if objective in CL_ROTATED and framework in ("local", "fl"):
+        return cl_profile(setting, profile, seed)
+    return beta_profile(setting, profile, seed)
+
+
 def beta_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: str,
                           framework: str) -> list[Evidence]:
     """One rate piece per beta: ``1 - min r`` on the theorem's index set against d, for
     ``|D_i| = d^beta`` samples per client (``params["beta"]``, read by :func:`threshold_rule`)."""
-    prof = beta_profile(setting, ctx.profile, ctx.seed)
+    prof = beta_source(setting, ctx.profile, ctx.seed, objective, framework)
     base = BETA_SERIES.get(objective, objective)
     claimed = _claimed_rate(base, prof["grid"], setting.n_clients)
     index = "theorem-local" if framework == "local" else "global"
@@ -243,7 +293,10 @@ def beta_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: s
         gaps = np.array(prof["values"][(objective, framework, beta)])
         regime = (f"finite samples, |D_i| = d^{beta:g} per client of which d^"
                   f"{setting.rare_count_exponent:g} rare, drawn exactly in distribution "
-                  "(multinomial counts, Wishart by Bartlett)")
+                  + ("(multinomial counts; noise coordinates rotated, Wishart by its spectrum; "
+                     "top-c eigenvectors by Lanczos)" if prof.get("route") == "rotated" else
+                     "(multinomial counts, Wishart by Bartlett)")
+                  + f", d = {prof['grid'][0]}..{prof['grid'][-1]}")
         params = {"objective": objective, "framework": framework, "beta": beta, "series": base,
                   "setting": setting.as_dict(), "seed": ctx.seed, "profile": ctx.profile,
                   "case": "condition" if objective == "mim-eq17" else "general",
@@ -658,6 +711,7 @@ REGISTRY.claim("paper.cor4.5.connectivity")(check_cor45)
 def _warm_shared_caches(ctx: CheckContext) -> None:
     sample_profile(DEFAULT, ctx.profile, ctx.seed)
     beta_profile(DEFAULT, ctx.profile, ctx.seed)
+    cl_profile(DEFAULT, ctx.profile, ctx.seed)
     for kind in ("general", "uniform"):
         _connectivity_table(ctx.profile, ctx.seed, DEFAULT, kind)
 REGISTRY.claim("paper.thm4.6.fl-vs-decl")(check_thm46)
