@@ -24,7 +24,7 @@ from theory.structured import IdentityPlusBlock
 
 from ..engine.monte_carlo import zscores
 from ..engine.rates import pooled_rate_evidence, rate_evidence
-from ..engine.registry import REGISTRY, CheckContext, Evidence, quantifiers, threshold_rule
+from ..engine.registry import REGISTRY, CheckContext, Evidence, quantifiers
 from ..engine.search import find_counterexample
 from ..engine.strategies import paper_models
 from .expectation_checks import concentration_profile

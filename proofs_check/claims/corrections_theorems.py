@@ -1,5 +1,6 @@
-"""Corrected statements of the robustness theorems (``fix.thm4.2.*``, ``fix.thm4.3.*``,
-``fix.thm4.4.*``; docs/theory.md §6), fixed from the algebra before any evidence.
+"""Corrected statements of the robustness theorems and the rates claim (``fix.thm4.2.*``,
+``fix.thm4.3.*``, ``fix.thm4.4.*``, ``fix.rates.*``; docs/theory.md §6), fixed from the algebra
+before any evidence.
 
 Derivation, in the corrected model (fix.eq17, fix.eq44: the MIM surrogate's target is
 ``p(1-p)(S - Diag S)``, CL's is ``S``; views are averaged by the loss) with ``|D_i| = d^beta``
@@ -215,7 +216,9 @@ FIX_THM42 = {
 
 
 def _symbolic_mim_block(n: int = 3) -> Evidence:
-    b = sp.symbols("b", positive=True)
+    """The main block ``B`` of the MIM surrogate target (module docstring): for FL, one positive
+    eigenvalue with the uniform Perron vector; for three clients with any positive weights,
+    trace 0 and a positive determinant, so exactly one positive eigenvalue."""
     w = sp.symbols(f"w0:{n}", positive=True)
     B = sp.Matrix(n, n, lambda k, l: 0 if k == l else sum(w[j] for j in range(n) if j not in (k, l)))
     Bu = B.subs({wj: sp.Rational(1, n) for wj in w})
@@ -229,7 +232,7 @@ def _symbolic_mim_block(n: int = 3) -> Evidence:
                     f"positive) with the uniform Perron vector: {perron_uniform} (r_k = 1/N); general weights: "
                     f"tr B = 0, det B = {sp.sstr(det)} > 0, so one eigenvalue is positive and two negative",
                     passed=bool(perron_uniform and n_pos == 1 and sp.simplify(B.trace()) == 0
-                                and all(a.is_positive for a in [det.subs({wj: sp.Rational(1, 3) for wj in w})])))
+                                and det.is_positive))
 
 
 def _fix_thm42(fw_name: str):
