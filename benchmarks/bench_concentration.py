@@ -10,21 +10,12 @@ Run: ``python benchmarks/bench_concentration.py [--beta 2]``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import best_of
 
 from proofs_check.claims.settings import DEFAULT
 from simulators.client_data import RotatedSecondMoment, sampled_second_moments
-
-
-def timed(fn, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:
@@ -38,15 +29,15 @@ def main() -> None:
         model = st.model(d)
         S = model.second_moment(0)
         n = int(round(d**args.beta))
-        t_dense, v_dense = timed(lambda: np.linalg.norm(
+        t_dense, v_dense = best_of(lambda: np.linalg.norm(
             sampled_second_moments(model, n, 1, clients=[0])[0] - S, 2))
-        t_rot, v_rot = timed(lambda: RotatedSecondMoment(model, n, 1).deviation_norm(S[:m, :m]))
+        t_rot, v_rot = best_of(lambda: RotatedSecondMoment(model, n, 1).deviation_norm(S[:m, :m]))
         print(f"  d = {d:5d}: dense {t_dense * 1e3:8.1f} ms, rotated {t_rot * 1e3:7.1f} ms, "
               f"x{t_dense / t_rot:6.1f}  (norms {v_dense:.3g}, {v_rot:.3g}: same seed, noise block drawn differently)")
     model = st.model(10_000)
     Ss = model.structured_second_moments()
     S_A = Ss.block[0] + Ss.scale[0] * np.eye(m)
-    t_big, v_big = timed(lambda: RotatedSecondMoment(model, int(round(1e4**args.beta)), 1).deviation_norm(S_A),
+    t_big, v_big = best_of(lambda: RotatedSecondMoment(model, int(round(1e4**args.beta)), 1).deviation_norm(S_A),
                          repeat=1)
     print(f"  d = 10000: rotated {t_big:.2f} s (dense would need an 800 MB Wishart per draw); norm {v_big:.3g}")
 

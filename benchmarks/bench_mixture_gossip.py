@@ -9,9 +9,9 @@ Run: ``python benchmarks/bench_mixture_gossip.py [--clients 12] [--rounds 5]``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import best_of
 
 from theory import topology
 from theory.mixture_gossip import (alignment_bound, mim_reconstruction_bound, spectral_bound,
@@ -22,15 +22,6 @@ from theory.splits import split_clients
 def all_bounds(S, M, W, t, c):
     return (alignment_bound(S, W, t, c), alignment_bound(S, W, t, c, "mim-surrogate"),
             spectral_bound(S, M, W, t, c), mim_reconstruction_bound(S, W, t, c))
-
-
-def timed(fn, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:
@@ -47,14 +38,14 @@ def main() -> None:
           "four bounds per call (best of 3)")
     for d in (50, 200, 500):
         S, M = structured_client_moments(means, split.weights, d)
-        t_dense, dense = timed(lambda: all_bounds(S.to_dense(), M.to_dense(), W, args.rounds, c))
-        t_small, small = timed(lambda: all_bounds(S, M, W, args.rounds, c))
+        t_dense, dense = best_of(lambda: all_bounds(S.to_dense(), M.to_dense(), W, args.rounds, c))
+        t_small, small = best_of(lambda: all_bounds(S, M, W, args.rounds, c))
         diff = max(float(np.max(np.abs(a["observed"] - b["observed"]))) for a, b in zip(small, dense))
         print(f"d = {d:>7}: dense {1e3 * t_dense:9.1f} ms, structured {1e3 * t_small:6.2f} ms, "
               f"ratio x{t_dense / t_small:8.1f}, max |difference| {diff:.1e}")
     for d in (10**6, 10**9):
         S, M = structured_client_moments(means, split.weights, d)
-        t_small, _ = timed(lambda: all_bounds(S, M, W, args.rounds, c))
+        t_small, _ = best_of(lambda: all_bounds(S, M, W, args.rounds, c))
         print(f"d = {d:>7.0e}: structured {1e3 * t_small:6.2f} ms (dense would need {8 * args.clients * d * d / 2**30:.2g} GiB per moment stack)")
 
 

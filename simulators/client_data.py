@@ -189,82 +189,26 @@ def wishart_eigenvalues(p: int, df: int, rng: np.random.Generator | int | None =
 
 
 class RotatedSecondMoment:
-    r"""One client's ``S_hat`` (as :func:`sampled_second_moments` draws it) in a frame rotated
-    within the noise coordinates ``m = 2N .. d-1``, exactly in law: with ``W_B = O Lambda O^T``
-    and ``Z O`` again standard normal (``O`` is independent of ``Z``),
+    r"""One client's ``S_hat`` (as :func:`sampled_second_moments` draws it), or the FL average
+    of all clients' (``clients="fl"``), in a frame rotated within the noise coordinates
+    ``m = 2N .. d-1``, exactly in law:
 
     .. math::
-        \hat S = egin{pmatrix} C/n & L Y/\sqrt n \ Y^T L^T/\sqrt n & Y^T Y + \mu^2 \Lambda / n
-        \end{pmatrix}, \qquad Y = \mu Z O / \sqrt n .
+        \hat S = \begin{pmatrix} A & B \\ B^T & Y^T Y + \mathrm{diag}(\nu) \end{pmatrix},
 
-    Any statistic invariant under rotations of the noise coordinates (operator norms, the
-    representability of the first ``2N`` coordinates) has the law it has for the dense draw, at
-    ``O(d m)`` memory: ``d = 10^4`` and ``n = d^3`` cost about a second (the eigenvalues of a
-    ``(d - m)``-dimensional Wishart, :func:`wishart_eigenvalues`).
+    ``A = C/n`` and ``B = L Y / sqrt(n)`` (``C = L L^T`` the signal block, ``Y = mu Z / sqrt(n)``
+    with ``Z`` standard normal), averaged over the clients for FL, and ``nu = mu^2 lambda /
+    (k n)`` with ``lambda`` the spectrum of ``W(k (n - m), I)``: the sum of the ``k`` clients'
+    noise Wisharts (independent Wisharts with one scale add up). Rotating by the Wishart's
+    eigenvectors, which are independent of ``Z``, leaves ``Z`` standard normal. Any statistic
+    invariant under rotations of the noise coordinates (operator norms, the representability
+    of the first ``m`` coordinates under CL, whose targets commute with those rotations) has
+    the law of the dense draw, at ``O(d k m)`` memory: ``d = 10^4`` with ``n = d^3`` costs
+    about a second (:func:`wishart_eigenvalues`).
     """
 
     def __init__(self, model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
-                 client: int = 0) -> None:
-        n = as_int("n", n, minimum=1)
-        client = as_int("client", client, minimum=0, maximum=model.n_clients - 1)
-        rng = np.random.default_rng(rng)
-        d, N, mu = model.d, model.n_clients, model.mu
-        m = 2 * N
-        if d <= m:
-            raise ValueError(f"d = {d} leaves no noise coordinates (need d > 2N = {m})")
-        C = _signal_block(model, n, rng, client)
-        self.d, self.m, self.n, self.mu = d, m, n, mu
-        self.A = C / n
-        self.Y = mu * rng.standard_normal((m, d - m)) / np.sqrt(n)
-        self.cross = np.linalg.cholesky(C) @ self.Y / np.sqrt(n)
-        # mu^2 (lambda / n - 1), computed from the shifted spectrum (no cancellation at n = d^3)
-        self.noise_deviation = mu**2 * wishart_eigenvalues(d - m, n - m, rng, shift=n - m) / n \
-            - mu**2 * m / n
-
-    def deviation_norm(self, S_A: np.ndarray) -> float:
-        """``||S_hat - S||_2`` for a population ``S`` equal to ``S_A`` on the first ``2N``
-        coordinates and ``mu^2 I`` on the rest (the paper model's moments), by Lanczos
-        (:func:`scipy.sparse.linalg.eigsh`) on the structured operator."""
-        from scipy.sparse.linalg import LinearOperator, eigsh
-
-        m, d = self.m, self.d
-        S_A = as_array("S_A", S_A, shape=(m, m))
-        top_left = self.A - S_A
-
-        def mv(x):
-            x = np.asarray(x, dtype=np.float64).reshape(-1)
-            xa, xb = x[:m], x[m:]
-            return np.concatenate([top_left @ xa + self.cross @ xb,
-                                   self.cross.T @ xa + self.Y.T @ (self.Y @ xb)
-                                   + self.noise_deviation * xb])
-
-        if d <= 200:                                  # small: dense is exact and cheaper
-            M = np.column_stack([mv(e) for e in np.eye(d)])
-            return float(np.max(np.abs(np.linalg.eigvalsh((M + M.T) / 2))))
-        op = LinearOperator((d, d), matvec=mv, dtype=np.float64)
-        vals = eigsh(op, k=2, which="LM", v0=np.ones(d), tol=1e-10, return_eigenvectors=False)
-        return float(np.max(np.abs(vals)))
-
-
-class RotatedTargets:
-    r"""The CL targets of one client, or of the FL average of all clients, in a frame rotated
-    within the noise coordinates ``2N .. d-1``, exactly in law (as :class:`RotatedSecondMoment`):
-
-    .. math::
-        \hat S = \begin{pmatrix} A & B \\ B^T & \sum_g Y_g^T Y_g + \mathrm{diag}(\nu) \end{pmatrix}
-
-    with ``A = C/n`` (averaged over clients for FL), ``B`` the averaged cross terms
-    ``L_i Y_i / sqrt(n)`` and ``nu = mu^2 lambda / (N_c n)``, ``lambda`` the spectrum of the
-    ``W(N_c (n - 2N), I)`` sum of the clients' noise Wisharts (independent Wisharts with one
-    scale add up; ``N_c = 1`` for one client). The representability of the first ``2N``
-    coordinates is invariant under such rotations, so it has the law of the dense draw, at
-    ``O(d N m)`` memory: top-``c`` eigenvectors by Lanczos on the structured operator.
-
-    ``clients="fl"`` averages all clients (FL); an integer selects one client (local).
-    """
-
-    def __init__(self, model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
-                 clients="fl") -> None:
+                 clients=0) -> None:
         n = as_int("n", n, minimum=1)
         rng = np.random.default_rng(rng)
         d, N, mu = model.d, model.n_clients, model.mu
@@ -278,46 +222,66 @@ class RotatedTargets:
         else:
             idx = [as_int("clients", clients, minimum=0, maximum=N - 1)]
         k = len(idx)
-        A, cross, Ys = np.zeros((m, m)), np.zeros((m, d - m)), []
+        self.d, self.m, self.mu = d, m, mu
+        self.A, self.cross, Ys = np.zeros((m, m)), np.zeros((m, d - m)), []
         for i in idx:
             C = _signal_block(model, n, rng, i)
             Y = mu * rng.standard_normal((m, d - m)) / np.sqrt(n)
-            A += C / (n * k)
-            cross += np.linalg.cholesky(C) @ Y / (np.sqrt(n) * k)
+            self.A += C / (n * k)
+            self.cross += np.linalg.cholesky(C) @ Y / (np.sqrt(n) * k)
             Ys.append(Y / np.sqrt(k))
+        self.Y = np.concatenate(Ys)                                   # (k m, d - m)
         df = k * (n - m)
-        lam_dev = wishart_eigenvalues(d - m, df, rng, shift=df)      # lambda - df
-        self.d, self.m = d, m
-        self.A, self.cross, self.Y = A, cross, np.concatenate(Ys)   # (k m, d - m)
-        self.noise_diag = mu**2 * (lam_dev + df) / (k * n)
+        # nu - mu^2 from the shifted spectrum (no cancellation at n = d^3)
+        self.noise_deviation = mu**2 * (wishart_eigenvalues(d - m, df, rng, shift=df) - k * m) / (k * n)
 
-    def representability(self, c: int, H_A=None) -> np.ndarray:
-        """``r_k`` on the first ``c`` coordinates of the top-``c`` eigenspace (positive
-        eigenvalues only, as the optimum keeps) of ``S_hat`` (CL, similar views) or of
-        ``(H S_hat + S_hat H^T)/2`` with ``H = diag(H_A)`` on the first ``2N`` coordinates and the
-        identity on the rest (dissimilar views, views averaged). Dense below d = 200, Lanczos
-        (``eigsh``, ``tol=0``) above."""
-        from scipy.sparse.linalg import LinearOperator, eigsh
+    def _apply(self, A: np.ndarray, B: np.ndarray, shift: float):
+        """The matvec of ``[[A, B], [B^T, Y^T Y + diag(nu) - shift I]]``; dense matrix below
+        d = 200 (exact and cheaper there), else a :class:`scipy.sparse.linalg.LinearOperator`."""
+        from scipy.sparse.linalg import LinearOperator
 
         m, d = self.m, self.d
-        c = as_int("c", c, minimum=1, maximum=d - 1)
-        h = np.ones(m) if H_A is None else as_array("H_A", H_A, shape=(m,))
-        A = (h[:, None] * self.A + self.A * h[None, :]) / 2
-        B = ((h + 1.0) / 2)[:, None] * self.cross
+        diag = self.noise_deviation + self.mu**2 - shift
 
         def mv(x):
             x = np.asarray(x, dtype=np.float64).reshape(-1)
             xa, xb = x[:m], x[m:]
-            return np.concatenate([A @ xa + B @ xb,
-                                   B.T @ xa + self.Y.T @ (self.Y @ xb) + self.noise_diag * xb])
+            return np.concatenate([A @ xa + B @ xb, B.T @ xa + self.Y.T @ (self.Y @ xb) + diag * xb])
 
         if d <= 200:
             M = np.column_stack([mv(e) for e in np.eye(d)])
-            vals, vecs = np.linalg.eigh((M + M.T) / 2)
+            return (M + M.T) / 2
+        return LinearOperator((d, d), matvec=mv, dtype=np.float64)
+
+    def deviation_norm(self, S_A: np.ndarray) -> float:
+        """``||S_hat - S||_2`` for a population ``S`` equal to ``S_A`` on the first ``2N``
+        coordinates and ``mu^2 I`` on the rest (the paper model's moments), by Lanczos
+        (:func:`scipy.sparse.linalg.eigsh`) on the structured operator."""
+        from scipy.sparse.linalg import eigsh
+
+        S_A = as_array("S_A", S_A, shape=(self.m, self.m))
+        op = self._apply(self.A - S_A, self.cross, self.mu**2)
+        if isinstance(op, np.ndarray):
+            return float(np.max(np.abs(np.linalg.eigvalsh(op))))
+        vals = eigsh(op, k=2, which="LM", v0=np.ones(self.d), tol=1e-10, return_eigenvectors=False)
+        return float(np.max(np.abs(vals)))
+
+    def representability(self, c: int, H_A=None) -> np.ndarray:
+        """``r_k`` on the first ``c`` coordinates of the top-``c`` eigenspace (positive
+        eigenvalues only, as the optimum keeps) of the CL target ``S_hat`` (similar views) or
+        ``(H S_hat + S_hat H^T)/2`` with ``H = diag(H_A)`` on the first ``2N`` coordinates and the
+        identity on the rest (dissimilar views; views averaged by the loss); Lanczos (``eigsh``,
+        ``tol=0``) above d = 200."""
+        from scipy.sparse.linalg import eigsh
+
+        c = as_int("c", c, minimum=1, maximum=self.d - 1)
+        h = np.ones(self.m) if H_A is None else as_array("H_A", H_A, shape=(self.m,))
+        op = self._apply((h[:, None] * self.A + self.A * h[None, :]) / 2, ((h + 1.0) / 2)[:, None] * self.cross, 0.0)
+        if isinstance(op, np.ndarray):
+            vals, vecs = np.linalg.eigh(op)
             vals, vecs = vals[::-1][:c], vecs[:, ::-1][:, :c]
         else:
-            op = LinearOperator((d, d), matvec=mv, dtype=np.float64)
-            vals, vecs = eigsh(op, k=c, which="LA", v0=np.ones(d), tol=0)
+            vals, vecs = eigsh(op, k=c, which="LA", v0=np.ones(self.d), tol=0)
         keep = vals > 1e-12 * max(1.0, float(np.max(np.abs(vals))))
         return np.sum(vecs[:c, keep] ** 2, axis=1)
 

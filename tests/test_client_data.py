@@ -136,7 +136,7 @@ def test_rotated_second_moment_and_diagonal_have_the_dense_law():
     assert RotatedSecondMoment(model, n, 3).deviation_norm(S[:6, :6]) == \
         RotatedSecondMoment(model, n, 3).deviation_norm(S[:6, :6])
     with pytest.raises(ValueError, match="client"):
-        RotatedSecondMoment(model, n, 3, client=5)
+        RotatedSecondMoment(model, n, 3, clients=5)
     with pytest.raises(ValueError, match="too few"):
         RotatedSecondMoment(model, 8, 3)
     with pytest.raises(ValueError, match="clients"):
@@ -165,7 +165,7 @@ def test_rotated_targets_give_the_representability_law_of_the_dense_route():
 
     from proofs_check.claims.robustness_checks import dissimilar_H, rv_of
     from proofs_check.claims.settings import DEFAULT
-    from simulators.client_data import RotatedTargets, sampled_second_moments
+    from simulators.client_data import RotatedSecondMoment, sampled_second_moments
 
     st, d, n, c = DEFAULT.at_beta(1.0), 220, DEFAULT.n_clients, DEFAULT.c
     model = st.model(d)
@@ -174,9 +174,9 @@ def test_rotated_targets_give_the_representability_law_of_the_dense_route():
     rng = np.random.default_rng(4)
     rot, dense = {k: [] for k in range(3)}, {k: [] for k in range(3)}
     for _ in range(80):
-        rot[0].append(1 - RotatedTargets(model, d, rng, clients=0).representability(c)[1:n].min())
-        rot[1].append(1 - RotatedTargets(model, d, rng).representability(c)[:n].min())
-        rot[2].append(1 - RotatedTargets(model, d, rng).representability(c, h)[:n].min())
+        rot[0].append(1 - RotatedSecondMoment(model, d, rng).representability(c)[1:n].min())
+        rot[1].append(1 - RotatedSecondMoment(model, d, rng, clients="fl").representability(c)[:n].min())
+        rot[2].append(1 - RotatedSecondMoment(model, d, rng, clients="fl").representability(c, h)[:n].min())
         S = sampled_second_moments(model, d, rng)
         dense[0].append(1 - np.asarray(rv_of(st, S, "cl-similar", "local")["r"])[0, 1:n].min())
         dense[1].append(1 - np.asarray(rv_of(st, S, "cl-similar", "fl")["r"])[0, :n].min())
@@ -184,11 +184,11 @@ def test_rotated_targets_give_the_representability_law_of_the_dense_route():
         dense[2].append(1 - np.asarray(rv_of(st, X, "cl-dissimilar", "fl")["r"])[0, :n].min())
     for k in range(3):
         assert stats.ks_2samp(rot[k], dense[k]).pvalue > 1e-3, k
-    T = RotatedTargets(model, d, 7)
-    M = np.block([[T.A, T.cross], [T.cross.T, T.Y.T @ T.Y + np.diag(T.noise_diag)]])
+    T = RotatedSecondMoment(model, d, 7, clients="fl")
+    M = np.block([[T.A, T.cross], [T.cross.T, T.Y.T @ T.Y + np.diag(T.noise_deviation + T.mu**2)]])
     vecs = np.linalg.eigh(M)[1][:, ::-1][:, :c]
     assert np.allclose(T.representability(c), np.sum(vecs[:c] ** 2, axis=1), atol=1e-10)
     with pytest.raises(ValueError, match="clients"):
-        RotatedTargets(model, d, 1, clients="dl")
+        RotatedSecondMoment(model, d, 1, clients="dl")
     with pytest.raises(ValueError, match="H_A"):
         T.representability(c, np.ones(3))

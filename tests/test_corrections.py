@@ -82,7 +82,7 @@ def test_the_moment_corrections_follow_the_law_of_q():
     ev = fix_eq18(CheckContext("smoke", 0), sym)
     assert default_rule(ev).status == "holds"
     planted = [e for e in ev if "planted" in e.summary][0]
-    assert planted.numbers["exponent"] > -0.4 + 0.05          # the remainder, not the lead, refutes
+    assert planted.passed is True          # the leads coincide here, so the remainder refutes
 
 
 def test_eq1_weights_match_the_frameworks_route_and_are_uniform_on_regular_graphs():

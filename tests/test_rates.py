@@ -108,3 +108,17 @@ def test_pooled_rate_matches_statsmodels_and_decides():
     assert pooled_rate_evidence("p", d, groups, offsets, 0.0, delta=0.1).passed is False
     with pytest.raises(ValueError):
         fit_pooled_rate(d, groups, {1.0: -1.0})
+
+
+def test_planted_rate_evidence_is_three_valued():
+    """Refuted by every fit: passes; consistent with one fit: fails; otherwise undecided."""
+    from proofs_check.engine.rates import planted_rate_evidence
+
+    d = np.logspace(1, 4, 12)
+    fast, slow = rate_evidence("a", d, d**-1.0, -1.0, kind="upper"), rate_evidence("b", d, d**0.0, -1.0, kind="upper")
+    assert planted_rate_evidence("x", [slow]).passed is True
+    assert planted_rate_evidence("x", [slow, fast]).passed is False
+    noisy = rate_evidence("c", d[:4], np.array([1.0, 0.1, 1.0, 0.1]), -1.0, kind="upper")
+    assert noisy.passed is None and planted_rate_evidence("x", [slow, noisy]).passed is None
+    with pytest.raises(ValueError):
+        planted_rate_evidence("x", [])

@@ -259,39 +259,39 @@ def _weights_evidence(ctx) -> list[Evidence]:
     return out
 
 
+def _regular_equality(ctx, setting: PaperSetting) -> tuple[Evidence, list[dict]]:
+    """``s_Dec = s_Fed`` on the paper's uniform (regular) graphs for every objective (same client
+    samples per draw), and the rows of that table."""
+    st_, d, rows = _connectivity_table(ctx.profile, ctx.seed, setting, "uniform")
+    abar = sorted({round(r["abar"], 6) for r in rows})
+    worst = max(float(np.max(np.abs([r[o] - r[o + ":fl"] for r in rows]))) for o in OBJECTIVES)
+    tol = 1e-12                                  # s lies in [0, 1]: absolute = relative
+    q = quantifiers(index_set="k in [c] (the global model)", framework="DecL, the Eq. 1 objective, against FL",
+                    regime=f"finite samples, |D_i| = d = {d}, N = {st_.n_clients}, the paper's uniform (regular) "
+                           f"graphs at |A_bar| = {', '.join(f'{a:g}' for a in abar)}",
+                    inequality="s_Dec = s_Fed for every regular graph and objective", tolerance=f"{tol:g} absolute")
+    return Evidence("numerical", f"{len(rows)} regular graphs x {len(OBJECTIVES)} objectives (same client samples per "
+                    f"draw): max |s_Dec - s_Fed| = {worst:.1e}", passed=worst <= tol,
+                    numbers={"max_abs_difference": worst}, params={"quantifiers": q}), rows
+
+
 @REGISTRY.claim("fix.cor4.5.connectivity", source="corrects Cor 4.5 (docs/theory.md §6)", statement=FIX_COR45,
                 latex=r"\textstyle\sum_i\frac1{N|A_i|}\sum_{j\in A_i}L_j=\sum_j w_jL_j,\ w=\frac1N\mathbf 1"
                       r"\text{ on regular graphs}")
 def fix_cor45(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:
-    out = _weights_evidence(ctx)
-    st_, d, rows = _connectivity_table(ctx.profile, ctx.seed, setting, "uniform")
-    abar = np.array([r["abar"] for r in rows])
-    worst, spread = 0.0, {}
-    for obj in OBJECTIVES:
-        dec = np.array([r[obj] for r in rows])
-        fed = np.array([r[obj + ":fl"] for r in rows])
-        worst = max(worst, float(np.max(np.abs(dec - fed)) / max(1.0, float(np.max(np.abs(fed))))))
-        levels = sorted({round(a, 6) for a in abar})
-        means = [float(dec[np.isclose(abar, a)].mean()) for a in levels]
-        spread[obj] = (levels, means)
-    tol = 1e-12
-    q = quantifiers(index_set="k in [c] (the global model)", framework="DecL, the Eq. 1 objective, against FL",
-                    regime=f"finite samples, |D_i| = d = {d}, N = {st_.n_clients}, the paper's uniform (regular) "
-                           f"graphs at |A_bar| = {', '.join(f'{a:g}' for a in sorted(set(np.round(abar, 6))))}",
-                    inequality="s_Dec = s_Fed for every regular graph and objective",
-                    tolerance=f"{tol:g} relative")
-    out.append(Evidence("numerical", f"{len(rows)} regular graphs x {len(OBJECTIVES)} objectives (same client samples "
-                        f"per draw): max |s_Dec - s_Fed| / max(1, s_Fed) = {worst:.1e}", passed=worst <= tol,
-                        numbers={"max_rel_difference": worst}, params={"quantifiers": q}))
+    equal, rows = _regular_equality(ctx, setting)
+    out = _weights_evidence(ctx) + [equal]
     # planted over-strong: Cor 4.5 as stated (s strictly decreasing in |A_bar|) on regular graphs
+    levels = sorted({round(r["abar"], 6) for r in rows})
     flat = []
-    for obj, (levels, means) in spread.items():
-        tol_m = _strict_tol(np.array(means))
-        flat.append(bool(np.all(np.abs(np.diff(means)) <= tol_m)))
+    for obj in OBJECTIVES:
+        means = np.array([np.mean([r[obj] for r in rows if np.isclose(r["abar"], a)]) for a in levels])
+        flat.append(bool(np.all(np.abs(np.diff(means)) <= _strict_tol(means))))
     out.append(Evidence("numerical", "planted over-strong variant (Cor 4.5 as stated: s decreases with |A_bar|) is "
                         f"refuted on regular graphs: the mean sensitivity is flat in |A_bar| for {sum(flat)} of "
                         f"{len(flat)} objectives", passed=all(flat), numbers={"flat": sum(flat)},
-                        params={"planted": "s strictly decreasing in |A_bar|", "quantifiers": q}))
+                        params={"planted": "s strictly decreasing in |A_bar|",
+                                "quantifiers": equal.params["quantifiers"]}))
     return out
 
 
@@ -299,17 +299,10 @@ def fix_cor45(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Eviden
                 latex=r"s_{Dec}=s_{Fed}\text{ on regular graphs};\ \operatorname{sign}(s_{Dec}-s_{Fed})"
                       r"\text{ varies otherwise}")
 def fix_thm46(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:
-    out = _weights_evidence(ctx)
-    st_, d, rows = _connectivity_table(ctx.profile, ctx.seed, setting, "uniform")
-    worst = max(float(np.max(np.abs(np.array([r[o] - r[o + ":fl"] for r in rows])))) for o in OBJECTIVES)
-    out.append(Evidence("numerical", f"{len(rows)} regular graphs x {len(OBJECTIVES)} objectives: max |s_Dec - s_Fed| "
-                        f"= {worst:.1e} (equal to round-off: the strict part fails)", passed=worst <= 1e-12,
-                        numbers={"max_abs_difference": worst},
-                        params={"quantifiers": quantifiers(
-                            index_set="k in [c] (the global model)", framework="DecL (Eq. 1) against FL",
-                            regime=f"finite samples, |D_i| = d = {d}, N = {st_.n_clients}, regular graphs",
-                            inequality="s_Dec = s_Fed", tolerance="1e-12 absolute")}))
-    _, _, rows_g = _connectivity_table(ctx.profile, ctx.seed, setting, "general")
+    equal, rows = _regular_equality(ctx, setting)
+    equal.summary += " (equal to round-off: the strict part fails)"
+    out = _weights_evidence(ctx) + [equal]
+    st_, d, rows_g = _connectivity_table(ctx.profile, ctx.seed, setting, "general")
     irregular = [r for r in rows_g if r["abar"] < st_.n_clients - 1e-9]
     signs = {}
     for obj in OBJECTIVES:

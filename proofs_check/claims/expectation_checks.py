@@ -177,13 +177,10 @@ def check_concentration(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> l
             med = rate_evidence(f"{label}, |D_i| = d^{beta:g}: median ||X - E X||_2", prof["grid"],
                                 np.median(vals, axis=1), -0.4, params=params, ylabel="||X - E X||_2")
             top = rate_evidence("largest draw", prof["grid"], vals.max(axis=1), -0.4, params={})
-            if med.passed is False:
-                ev = med
-            else:
-                ev = med
-                ev.passed = True if top.passed is True else None
-                ev.summary += f"; largest draw: fitted exponent {top.numbers.get('exponent', float('nan')):.3f}"
-            out.append(ev)
+            if med.passed is not False:         # supported only by the largest draw
+                med.passed = True if top.passed is True else None
+                med.summary += f"; largest draw: fitted exponent {top.numbers.get('exponent', float('nan')):.3f}"
+            out.append(med)
     return out
 
 

@@ -36,7 +36,7 @@ from theory.representations import sensitivity
 from theory.robustness import representability_profile
 from theory.structured import IdentityPlusBlock
 
-from simulators.client_data import (RotatedTargets, empirical_target, sample_clients,
+from simulators.client_data import (RotatedSecondMoment, empirical_target, sample_clients,
                                     sampled_second_moments, targets_from_second_moments)
 
 from . import paper  # noqa: F401
@@ -235,7 +235,7 @@ CL_ROTATED = ("cl-exact-views", "cl-dissimilar-exact-views")   # the CL series o
 
 def cl_d_grid(profile: str) -> np.ndarray:
     """d for the CL beta checks of the local and FL models, which the rotated route
-    (:class:`simulators.client_data.RotatedTargets`) reaches cheaply: 20..50 (smoke), 20..2000
+    (:class:`simulators.client_data.RotatedSecondMoment`) reaches cheaply: 20..50 (smoke), 20..2000
     (quick), 20..10^4 (full)."""
     hi, n = {"smoke": (50, 6), "quick": (2000, 10), "full": (10_000, 12)}[profile]
     return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
@@ -260,8 +260,8 @@ def cl_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
             model = at.model(int(d))
             rng = np.random.default_rng([seed, 93, b, j])
             size = int(round(float(d) ** beta))
-            local = [RotatedTargets(model, size, rng, clients=i) for i in range(n)]
-            fl = RotatedTargets(model, size, rng)
+            local = [RotatedSecondMoment(model, size, rng, clients=i) for i in range(n)]
+            fl = RotatedSecondMoment(model, size, rng, clients="fl")
             for obj, H_A in (("cl-exact-views", None), ("cl-dissimilar-exact-views", h)):
                 r_loc = np.stack([t.representability(c, H_A) for t in local])
                 r_fl = fl.representability(c, H_A)[None, :]

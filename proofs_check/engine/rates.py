@@ -226,3 +226,22 @@ def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: fl
                     params=params,
                     counterexample=None if passed is not False else
                     {"params": params, "fitted_exponent": fit.exponent, "claimed_exponent": claimed})
+
+
+def planted_rate_evidence(description: str, pieces: list[Evidence], *, params: dict | None = None) -> Evidence:
+    """Evidence that a planted over-strong rate (``description``) is refuted by ``pieces``, the
+    rate evidence of that variant on the same data: it passes when every piece refutes the
+    variant, fails when some piece is consistent with it (the data cannot tell the corrected
+    statement from the over-strong one), and is undecided otherwise."""
+    if not pieces:
+        raise ValueError("pieces must hold at least one rate evidence of the planted variant")
+    refuted = sum(e.passed is False for e in pieces)
+    kept = sum(e.passed is True for e in pieces)
+    fitted = ", ".join(f"{e.numbers['exponent']:.3f} [{e.numbers['ci_low']:.3f}, {e.numbers['ci_high']:.3f}]"
+                       for e in pieces if "exponent" in e.numbers)
+    return Evidence("numerical", f"planted over-strong variant ({description}): refuted by {refuted} of "
+                    f"{len(pieces)} fits" + (f", consistent with {kept}" if kept else "")
+                    + (f" (fitted {fitted})" if fitted else ""),
+                    passed=False if kept else True if refuted == len(pieces) else None,
+                    numbers={"refuted": refuted, "consistent": kept, "fits": len(pieces)},
+                    params={**(params or {}), "planted": description})
