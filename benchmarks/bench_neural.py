@@ -22,30 +22,30 @@ from simulators.neural.training import ClientSampler, FlatLayout, _Step, steps_p
 
 
 def batched_round(step, sampler, flat, sizes, cfg):
-    state, m = step.init_state(flat.shape[0]), flat.shape[0]
+    m = flat.shape[0]
+    opt = step.init_state(flat)
     steps = steps_per_round(sizes, cfg)
     everyone = torch.arange(m)
     for s in range(int(steps.max())):
         batch = step.inputs(sampler.batch(everyone), flat, torch.full((m,), 0.05))
-        flat, _ = step(flat, state, batch, s < steps)
+        flat, _ = step(flat, opt, batch, s < steps)
     return flat
 
 
 def loop_round(step, sampler, flat, sizes, cfg, one):
-    """The same round with a Python loop over clients (the per-client baseline)."""
+    """The same round with a Python loop over clients (the per-client baseline): each client's
+    gradient and its own fused AdamW step, as the batched step takes them."""
     lay, m = step.layout, flat.shape[0]
     steps = steps_per_round(sizes, cfg)
     rows = []
     for i in range(m):
         p = flat[i].clone()
-        m1, m2 = torch.zeros_like(p), torch.zeros_like(p)
+        opt = torch.optim.AdamW([p], lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
         for t in range(1, int(steps[i]) + 1):
             batch = step.inputs(sampler.batch(torch.tensor([i])), flat[i:i + 1], torch.full((1,), 0.05))
             g, _ = one(lay.views(p), {k: v[0] for k, v in batch.items()})
-            g = torch.cat([g[k].reshape(-1) for k in lay.names])
-            m1, m2 = 0.9 * m1 + 0.1 * g, 0.999 * m2 + 0.001 * g * g
-            upd = (m1 / (1 - 0.9 ** t)) / (torch.sqrt(m2 / (1 - 0.999 ** t)) + 1e-8)
-            p = p * (1 - cfg.lr * cfg.weight_decay) - cfg.lr * upd
+            p.grad = torch.cat([g[k].reshape(-1) for k in lay.names])
+            opt.step()
         rows.append(p)
     return torch.stack(rows)
 
@@ -83,7 +83,7 @@ def main() -> None:
             step = _Step(model, cfg, gen)
             sampler = ClientSampler(xp, sizes, cfg.batch_size, gen)
             flat = init.repeat_interleave(args.clients, 0)
-            run = (lambda: batched_round(step, sampler, flat, sizes, cfg)) if name == "batched" else \
+            run = (lambda: batched_round(step, sampler, flat.clone(), sizes, cfg)) if name == "batched" else \
                   (lambda: loop_round(step, sampler, flat, sizes, cfg, one))
             run()                                                   # warm-up
             t = time.perf_counter()

@@ -60,7 +60,7 @@ def _check(args: argparse.Namespace) -> int:
     ctx = CheckContext(profile=args.profile, seed=args.seed)
     results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet,
                          jobs=args.jobs)
-    write_report(results, ctx, args.out, selection=args.only)
+    write_report(results, ctx, args.out, selection=args.only, jobs=args.jobs)
     js, md = report_paths(args.out, partial=bool(args.only))
     print(f"wrote {md} and {js}" + (" (partial: the selected claims only)" if args.only else ""))
     width = max(len(r.id) for r in results)

@@ -10,11 +10,7 @@ from proofs_check.claims import neural_checks
 from proofs_check.cli import main
 from proofs_check.engine.registry import REGISTRY, CheckContext, run_claim
 
-NEURAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
-              "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",
-              "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity",
-              "ext.neural.spectral-gap-spread", "ext.neural.gap-tracks-linear-theory",
-              "ext.neural.fl-no-worse-than-decl", "ext.neural.irregular-degrees-hurt-decl")
+NEURAL_IDS = neural_checks.EMPIRICAL_IDS
 
 
 def test_without_torch_every_empirical_claim_is_inconclusive_with_the_hint(monkeypatch, tmp_path):
@@ -52,6 +48,13 @@ def test_smoke_claims_run_from_five_seeds_and_share_cached_runs(tmp_path):
     assert [e.numbers for e in again.evidence] == [e.numbers for e in results["paper.table1.mim-drop-smaller"].evidence]
     t1_rows = [json.loads(p.read_text()) for p in points]
     assert {r["method"] for r in t1_rows} >= {"mae", "simsiam", "mar", "spectral"}
+    # the planning pass of the warm-up finds exactly the runs the claims asked for (one look)
+    from proofs_check.engine.grids import point_key
+    from simulators.neural.config import RUN_CODE
+
+    planned = neural_checks.planned_points(ctx, [REGISTRY.get(cid) for cid in NEURAL_IDS])
+    assert {point_key(p, RUN_CODE) for p in planned} == {p.stem for p in points}
+    assert len(planned) == len(points)
 
 
 def test_dssl_neural_runs_a_config_and_resumes(tmp_path, capsys):

@@ -1,10 +1,11 @@
 import json
+import os
 
 import numpy as np
 import pytest
 
 from proofs_check.engine.registry import (CheckContext, Claim, Evidence, Registry, Verdict, default_rule,
-                                   run_claim)
+                                   run_claim, shared_cache)
 from proofs_check.engine.report import run_claims, write_atomic, write_report
 
 
@@ -151,3 +152,36 @@ def test_threshold_rule_locates_a_threshold_from_the_evidence():
     # extra evidence never counts
     extra = Evidence("numerical", "extra", False, params={"role": "extra"})
     assert rule([piece(1.0, True), extra]).status == "holds"
+
+
+@shared_cache
+def _square_here(x: int) -> tuple[int, int]:
+    """A shared-cache function for the warm-up test: the square and the process that made it."""
+    if x < 0:
+        raise ValueError("negative")
+    return x * x, os.getpid()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_warm_up_ships_shared_cache_entries_back_to_the_parent(jobs):
+    from proofs_check.engine.registry import WarmTask
+    from proofs_check.engine.report import warm_up
+
+    reg = Registry()
+    seen = []
+
+    @reg.prepare
+    def _(ctx, claims):
+        seen.append(list(claims))
+        return [WarmTask(lambda x=x: _square_here(x), cost=x) for x in (3, 5, -1, 4)]
+
+    _square_here.cache_clear()
+    ticks = []
+    assert warm_up(CheckContext("smoke"), [], jobs, registry=reg, done=lambda k, n: ticks.append((k, n))) == 4
+    assert seen == [[]] and ticks == [(k, 4) for k in range(1, 5)]     # the failing task is skipped
+    for x in (3, 4, 5):
+        value, pid = _square_here(x)                 # no recomputation: the warm-up's result
+        assert value == x * x
+        assert (pid != os.getpid()) == (jobs > 1)
+    assert reg.warm_tasks(CheckContext("smoke"), [])[0].cost == 5          # longest first
+    _square_here.cache_clear()

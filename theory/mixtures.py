@@ -113,7 +113,11 @@ class GaussianMixture:
             vals, vecs = np.linalg.eigh(self.covariances)
             self._chol = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
         z = rng.standard_normal((labels.size, self.dim))
-        return self.means[labels] + np.einsum("nab,nb->na", self._chol[labels], z)
+        x = self.means[labels]
+        for c in np.unique(labels):                 # one matmul per component, not (n, d, d)
+            rows = labels == c
+            x[rows] += z[rows] @ self._chol[c].T
+        return x
 
     def sample(self, n: int, weights, rng: np.random.Generator | int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,6 @@ Population matrices come from the exact moments (confirmed by Monte Carlo in
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import numpy as np
 
@@ -21,8 +20,8 @@ from theory.structured import IdentityPlusBlock
 from . import paper  # noqa: F401
 from ..engine.monte_carlo import zscores
 from ..engine.rates import rate_evidence
-from ..engine.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, quantifiers,
-                               threshold_rule)
+from ..engine.registry import (REGISTRY, CheckContext, Evidence, WarmTask, conditional_rule, quantifiers,
+                               shared_cache, threshold_rule, uses_module)
 from simulators.client_data import RotatedSecondMoment, sampled_diagonal
 
 from .settings import BETA_LABEL, DEFAULT, PaperSetting, beta_grid, d_grid
@@ -122,7 +121,7 @@ def concentration_grid(profile: str) -> np.ndarray:
 CONCENTRATION_DRAWS = {"smoke": 2, "quick": 8, "full": 10}
 
 
-@lru_cache(maxsize=8)
+@shared_cache
 def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """``||X_hat - E X||_2`` of client 0 for every (beta, d, draw), shape ``(n_d, draws)`` per beta:
     ``cl`` for ``X_hat = S_hat`` (CL; the loss averages over the views) and ``eq17`` for
@@ -190,8 +189,11 @@ REGISTRY.claim("paper.eq18.mim-expectation",
 REGISTRY.claim("paper.eq44.cl-expectation")(check_eq44)
 REGISTRY.claim("paper.eq56.cl-dissimilar")(check_eq56)
 @REGISTRY.prepare
-def _warm_concentration(ctx: CheckContext) -> None:
-    concentration_profile(DEFAULT, ctx.profile, ctx.seed)
+def _warm_concentration(ctx: CheckContext, claims: list) -> list[WarmTask]:
+    if not uses_module(claims, __name__, f"{__package__}.corrections_moments"):
+        return []
+    return [WarmTask(lambda: concentration_profile(DEFAULT, ctx.profile, ctx.seed), 6,
+                     "concentration_profile")]
 
 
 REGISTRY.claim("paper.concentration", rule=threshold_rule("beta", name=BETA_LABEL))(check_concentration)

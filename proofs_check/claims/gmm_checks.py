@@ -7,7 +7,6 @@ pooled optimum: the gap of a framework is the projector distance of its represen
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -21,7 +20,7 @@ from theory.spectral_contrastive import fl_minus_pooled, spectral_contrastive_op
 from theory.splits import moment_heterogeneity, split_clients
 
 from ..engine.rates import rate_evidence
-from ..engine.registry import REGISTRY, CheckContext, Evidence, threshold_rule
+from ..engine.registry import REGISTRY, CheckContext, Evidence, WarmTask, shared_cache, threshold_rule, uses_module
 
 ALPHAS = (0.05, 0.3, 1.0, 3.0, 10.0, 100.0)
 N_CLIENTS, K, D, C = 8, 6, 10, 3
@@ -44,7 +43,7 @@ def _gap_table(ctx: CheckContext) -> dict:
     return _gap_table_cached(ctx.profile, ctx.seed)
 
 
-@lru_cache(maxsize=4)
+@shared_cache
 def _gap_table_cached(profile: str, seed_base: int) -> dict:
     """Mean gap per (objective, framework) over alpha; shared by two claims, computed once."""
     ctx = CheckContext(profile, seed_base)
@@ -160,8 +159,10 @@ def check_finite_sample(ctx: CheckContext) -> list[Evidence]:
 
 
 @REGISTRY.prepare
-def _warm(ctx: CheckContext) -> None:
-    _gap_table(ctx)
+def _warm(ctx: CheckContext, claims: list) -> list[WarmTask]:
+    if not uses_module(claims, __name__):
+        return []
+    return [WarmTask(lambda: _gap_table(ctx), 8, "gmm gap table")]
 
 
 REGISTRY.claim("ext.gmm.gap-vs-alpha", source="docs/theory.md §4 (Gaussian non-IID mixtures)",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ from simulators.neural.config import NEURAL_SCHEMA, RUN_CODE
 
 from . import paper  # noqa: F401  (declares the paper claims this module checks)
 from ..engine.empirical import Cell, Design, Margin, decide, decision_evidence, t_interval
-from ..engine.registry import REGISTRY, CheckContext, Evidence
+from ..engine.registry import REGISTRY, CheckContext, Evidence, WarmTask, shared_cache
 
 NONIID = {"split": "dirichlet-class", "alpha": 0.1}
 MIM, CL_NAMES = "mae", {"simsiam": "SimSiam", "spectral": "spectral CL", "mae": "MAE", "mar": "MAR"}
@@ -186,15 +187,69 @@ def point(ctx: CheckContext, **kw) -> dict:
     return expand(load_config({"fixed": fixed}, NEURAL_SCHEMA), NEURAL_SCHEMA)[0]
 
 
+class _DryRun(BaseException):
+    """Ends a planning pass (:func:`planned_points`) where the rest needs real results."""
+
+
+class _Placeholders(dict):
+    """Stand-in results of a planning pass: every metric is ``0.4 .. 0.6`` over the ``n`` seeds
+    (finite and not constant, so the check goes on to its next runs; never a result)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def __missing__(self, metric: str) -> np.ndarray:
+        return np.linspace(0.4, 0.6, self.n)
+
+
+_PLAN: list | None = None      # the points a planning pass has met (None: not planning)
+
+
+def _stop_if_planning() -> None:
+    """Called before work that needs real run results (the exact linear gaps): a planning
+    pass ends there."""
+    if _PLAN is not None:
+        raise _DryRun
+
+
+def planned_points(ctx: CheckContext, claims: list) -> list[dict]:
+    """The runs the first look of each of ``claims`` (the empirical ones) asks for, found by a
+    planning pass: each check runs with :func:`per_seed` recording its points and returning
+    placeholder metrics (:class:`_Placeholders`), and stops at the first error or real-result need, so the
+    list may miss later runs, which are then computed when the claim runs. Deduplicated, in
+    order of first request."""
+    global _PLAN
+    found: dict = {}
+    for claim in claims:
+        for check in claim.checks:
+            _PLAN = []
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    check(ctx)
+            except (_DryRun, Exception):   # noqa: BLE001  placeholders may break what follows
+                pass
+            finally:
+                for pt in _PLAN:
+                    found.setdefault(tuple(sorted(pt.items())), pt)
+                _PLAN = None
+    return list(found.values())
+
+
 def per_seed(ctx: CheckContext, n: int, keyed: dict) -> dict:
     """Run ``keyed``: ``key -> point keywords`` (without the seed) for the first ``n`` seeds, in
     blocks of the profile's ``block`` seeds (one batched run each), and return ``key -> {metric:
-    array over the n seeds}``."""
+    array over the n seeds}``. In a planning pass (:func:`planned_points`) the runs are recorded
+    instead, and the metrics are placeholders."""
     block = settings(ctx)["block"]
     if n % block:
         raise ValueError(f"n = {n} seeds is not a multiple of the profile's block of {block}")
     first = seeds(ctx, n)[::block]
     flat = {(k, b): point(ctx, seed=b, n_seeds=block, **kw) for k, kw in keyed.items() for b in first}
+    if _PLAN is not None:
+        _PLAN.extend(flat.values())
+        return {k: _Placeholders(n) for k in keyed}
     rows = _grid(ctx, flat)
     out = {}
     for k in keyed:
@@ -212,16 +267,53 @@ def learned(arms: dict) -> dict:
     return {name: r["accuracy"] - r["accuracy_random"] for name, r in arms.items()}
 
 
+def _runs_dir(ctx: CheckContext) -> Path:
+    root = Path(ctx.work_dir) if ctx.work_dir else Path(tempfile.gettempdir()) / "dssl-neural-runs"
+    return root / "neural"
+
+
+def run_cost(pt: dict) -> float:
+    """A rough cost of a run in seconds on one core (MLP on the mixture: a few milliseconds per
+    batched step of ten seeds), used only to start the longest warm-up tasks first."""
+    per_client = -(-pt["n_train"] // pt["n_clients"]) if pt["framework"] != "centralised" else pt["n_train"]
+    steps = pt["rounds"] * pt["local_epochs"] * -(-per_client // pt["batch_size"])
+    method = {"mae": 1.0, "spectral": 1.0, "mar": 1.5, "simsiam": 2.5}[pt["method"]]
+    arch = {"linear": 0.3, "mlp": 1.0, "cnn": 4.0}[pt["arch"]]
+    return 0.003 * steps * pt["n_seeds"] / 10 * method * arch * max(1, pt["n_clients"] / 10)
+
+
+@REGISTRY.prepare
+def _warm_runs(ctx: CheckContext, claims: list) -> list[WarmTask]:
+    """One task per run that the first look of the selected empirical claims asks for
+    (:func:`planned_points`; cached runs are skipped) and one for each cell's supervised
+    references."""
+    empirical = [c for c in claims if c.id in EMPIRICAL_IDS]
+    if not empirical or not torch_available():
+        return []
+    from simulators.neural.experiment import run_point
+
+    from ..engine.grids import cached_point, run_points
+
+    out = _runs_dir(ctx)
+    tasks = [WarmTask(lambda pt=pt: run_points([pt], out, fn=run_point, progress=False, packages=RUN_CODE),
+                      run_cost(pt), f"run {pt['method']} {pt['framework']} seed {pt['seed']}")
+             for pt in planned_points(ctx, empirical) if cached_point(pt, out, RUN_CODE) is None]
+    if "paper.table1.mim-drop-smaller" in {c.id for c in empirical}:
+        tasks += [WarmTask(lambda cell=cell: _references(ctx, cell), 6.0, "supervised references")
+                  for cell in settings(ctx)["cells"]]
+    return tasks
+
+
 def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
     """Rows of ``points`` (cached under ``ctx.work_dir/neural``); raises ``_NoTorch``."""
+    _stop_if_planning()
     if not torch_available():
         raise _NoTorch
     from simulators.neural.experiment import run_point
 
     from ..engine.grids import run_points
 
-    root = Path(ctx.work_dir) if ctx.work_dir else Path(tempfile.gettempdir()) / "dssl-neural-runs"
-    rows, _ = run_points(points, root / "neural", fn=run_point,
+    rows, _ = run_points(points, _runs_dir(ctx), fn=run_point,
                          jobs=ctx.jobs, progress=False, desc="neural", packages=RUN_CODE)
     diverged = [r for r in rows if r.get("status") == "diverged"]
     if diverged:
@@ -261,6 +353,9 @@ def _table1_rows(ctx, cell: dict, n: int) -> tuple[dict, list[str]]:
 
 
 def _decided(ctx: CheckContext, cells_at, *, combine: str, what: str) -> list[Evidence]:
+    if _PLAN is not None:             # a planning pass: the first look's runs only
+        cells_at(design(ctx).looks[0])
+        raise _DryRun
     return decision_evidence(decide(cells_at, design(ctx), combine), what=what)
 
 
@@ -305,20 +400,30 @@ def table1_cells(ctx: CheckContext, n: int) -> list[Cell]:
 DATA_KEYS = ("n_components", "d", "separation", "n_train", "n_test")
 
 
+def _references(ctx: CheckContext, cell: dict) -> dict:
+    """The supervised references of ``cell``'s data set (memoised, so a warm-up computes them)."""
+    pt = point(ctx, **cell_settings(cell)[1])
+    archs = tuple(dict.fromkeys((pt["arch"], *(("cnn",) if pt["dataset"] == "mnist1d" else ()))))
+    data = tuple((k, pt[k]) for k in DATA_KEYS if pt["dataset"] != "digits")
+    return _references_of(pt["dataset"], archs, data)
+
+
+@shared_cache
+def _references_of(dataset: str, archs: tuple, data: tuple) -> dict:
+    from simulators.neural.supervised import references
+
+    return references(dataset, archs, seeds=(0, 1, 2), **dict(data))
+
+
 def reference_evidence(ctx: CheckContext) -> list[Evidence]:
     """Supervised references per cell's data set (seed 0's split): logistic regression on the raw
     input, and the cell's encoder (plus the 1-D CNN on MNIST-1D) trained end to end on the labels
     (:func:`simulators.neural.supervised.references`), beside the SSL probes. Extra evidence:
     it places the numbers and never counts toward a verdict."""
-    from simulators.neural.supervised import references
-
     out = []
     for cell in settings(ctx)["cells"]:
         name, kw, _ = cell_settings(cell)
-        pt = point(ctx, **kw)
-        archs = tuple(dict.fromkeys((pt["arch"], *(("cnn",) if pt["dataset"] == "mnist1d" else ()))))
-        ref = references(pt["dataset"], archs, seeds=(0, 1, 2),
-                         **{k: pt[k] for k in DATA_KEYS if pt["dataset"] != "digits"})
+        ref = _references(ctx, cell)
         text = ", ".join(f"supervised {a.upper()} {100 * np.mean(v):.1f}% (3 seeds)"
                          for a, v in ref.items() if a != "logistic-raw")
         out.append(Evidence("empirical", f"{name} references on seed 0's split: logistic regression on "
@@ -598,6 +703,7 @@ def exact_linear_gaps(ctx: CheckContext, kw: dict, alphas, n: int) -> np.ndarray
     realised Dirichlet split (:func:`mixture_split`)."""
     from theory.mixture_robustness import evaluate
 
+    _stop_if_planning()
     c = point(ctx, **kw)["rep_dim"]
     out = np.zeros((n, len(alphas)))
     for i, s in enumerate(seeds(ctx, n)):
@@ -679,6 +785,7 @@ def irregular_degrees(ctx: CheckContext) -> list[Evidence]:
                      connectivity=conn, **NONIID) for g in ("paper-uniform", "paper-general")}
 
     def linear_gaps(n: int) -> dict:
+        _stop_if_planning()
         c = point(ctx, **kw)["rep_dim"]
         out = {g: [] for g in keyed}
         for s in seeds(ctx, n):
@@ -741,9 +848,10 @@ def fl_no_worse_than_decl(ctx: CheckContext) -> list[Evidence]:
     return _decided(ctx, cells, combine="every", what="FL non-inferior to DecL at every alpha")
 
 
-for _id in ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
-            "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",
-            "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity",
-            "ext.neural.spectral-gap-spread", "ext.neural.gap-tracks-linear-theory",
-            "ext.neural.fl-no-worse-than-decl", "ext.neural.irregular-degrees-hurt-decl"):
+EMPIRICAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance",
+                 "paper.fig2a.connectivity-accuracy", "paper.fig2b.mar-beats-mim",
+                 "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity",
+                 "ext.neural.spectral-gap-spread", "ext.neural.gap-tracks-linear-theory",
+                 "ext.neural.fl-no-worse-than-decl", "ext.neural.irregular-degrees-hurt-decl")
+for _id in EMPIRICAL_IDS:
     REGISTRY.get(_id).uses_jobs = True      # spread their runs over the workers of --jobs

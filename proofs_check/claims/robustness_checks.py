@@ -24,7 +24,6 @@ never pass on round-off.
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import numpy as np
 
@@ -41,8 +40,8 @@ from simulators.client_data import (RotatedSecondMoment, empirical_target, sampl
 
 from . import paper  # noqa: F401
 from ..engine.rates import rate_evidence
-from ..engine.registry import (REGISTRY, CheckContext, Evidence, conditional_rule, quantifiers,
-                               threshold_rule)
+from ..engine.registry import (REGISTRY, CheckContext, Evidence, WarmTask, conditional_rule, quantifiers,
+                               shared_cache, threshold_rule, uses_module)
 from .settings import BETA_LABEL, DEFAULT, PaperSetting, beta_grid, d_grid
 
 STRICT_RTOL = 1e-9       # a strict ">" needs a difference above 1e-9 x the compared values
@@ -138,7 +137,7 @@ def sample_grid(profile: str) -> np.ndarray:
 SAMPLE_FRAMEWORKS = ("local", "local-own", "fl", "decl_global", "decl_average")
 
 
-@lru_cache(maxsize=8)
+@shared_cache
 def sample_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """For every d of :func:`sample_grid`: ``|D_i| = d`` samples per client (beta = 1), the
     empirical targets, and ``1 - min r`` and ``s`` for each objective and framework (median over
@@ -196,7 +195,7 @@ def beta_d_grid(profile: str) -> np.ndarray:
     return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
 
 
-@lru_cache(maxsize=8)
+@shared_cache
 def beta_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """The RV on ``[c]`` for every (objective, framework, beta, d): client second moments of
     ``|D_i| = round(d^beta)`` samples drawn exactly in distribution
@@ -241,7 +240,7 @@ def cl_d_grid(profile: str) -> np.ndarray:
     return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
 
 
-@lru_cache(maxsize=8)
+@shared_cache
 def cl_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """As :func:`beta_profile` for CL (views averaged: similar, and dissimilar with
     ``H = I + diag(+-1/2)`` on the first ``2N`` coordinates) and the local and FL models only,
@@ -583,7 +582,7 @@ REGISTRY.claim("paper.rates.mim-vs-cl")(check_rates)
 
 
 # --------------------------------------------------- Cor 4.5, Thm 4.6
-@lru_cache(maxsize=8)
+@shared_cache
 def _connectivity_table(ctx_profile: str, ctx_seed: int, setting: PaperSetting, kind: str):
     """DecL (Eq. 1 objective, and the final average as extra) and FL sensitivities on the
     paper's graphs, N = 8, d = 200 (60 smoke), |D_i| = d samples per client. The same client samples are used for every graph of a draw
@@ -708,12 +707,17 @@ REGISTRY.claim("paper.cor4.5.connectivity")(check_cor45)
 
 
 @REGISTRY.prepare
-def _warm_shared_caches(ctx: CheckContext) -> None:
-    sample_profile(DEFAULT, ctx.profile, ctx.seed)
-    beta_profile(DEFAULT, ctx.profile, ctx.seed)
-    cl_profile(DEFAULT, ctx.profile, ctx.seed)
-    for kind in ("general", "uniform"):
-        _connectivity_table(ctx.profile, ctx.seed, DEFAULT, kind)
+def _warm_shared_caches(ctx: CheckContext, claims: list) -> list[WarmTask]:
+    """The profiles several claims read (costs: seconds in the quick profile, for ordering)."""
+    if not uses_module(claims, __name__, f"{__package__}.corrections_theorems",
+                       f"{__package__}.corrections_frameworks"):
+        return []
+    p, s = ctx.profile, ctx.seed
+    return [WarmTask(lambda: sample_profile(DEFAULT, p, s), 24, "sample_profile"),
+            WarmTask(lambda: beta_profile(DEFAULT, p, s), 11, "beta_profile"),
+            WarmTask(lambda: cl_profile(DEFAULT, p, s), 5, "cl_profile"),
+            *(WarmTask(lambda k=kind: _connectivity_table(p, s, DEFAULT, k), 4, f"connectivity {kind}")
+              for kind in ("general", "uniform"))]
 REGISTRY.claim("paper.thm4.6.fl-vs-decl")(check_thm46)
 
 

@@ -184,6 +184,11 @@ def _run_one(point: dict, key: str, out: Path, fn: Callable) -> tuple[str, dict]
     return key, row
 
 
+def cached_point(point: dict, out: str | Path, packages: tuple[str, ...] = ALL_CODE) -> dict | None:
+    """The row :func:`run_points` has cached for ``point`` under ``out``, or ``None``."""
+    return _cached_row(Path(out) / "points" / f"{point_key(point, packages)}.json", point)
+
+
 def _cached_row(path: Path, point: dict) -> dict | None:
     """The cached row at ``path``, or ``None`` when there is none or it is unusable.
 

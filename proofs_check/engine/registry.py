@@ -22,6 +22,7 @@ Users register their own claims the same way, in a module that ``dssl check --cl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 from collections.abc import Callable, Iterable
@@ -309,6 +310,60 @@ class ClaimResult:
                    data.get("figure"))
 
 
+# ------------------------------------------------------------------ shared caches, warm-ups
+_SHARED: dict[str, dict] = {}       # name of each shared_cache function -> its memo
+
+
+def shared_cache(fn: Callable) -> Callable:
+    """Memoise ``fn`` on its positional (hashable, picklable) arguments in a cache that warm-up
+    workers fill: a :class:`WarmTask` that calls it in a worker process ships the new entries
+    back to the parent (:func:`warm_memos`), like ``functools.cache`` across processes."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    memo = _SHARED.setdefault(name, {})
+
+    @functools.wraps(fn)
+    def cached(*args):
+        if args not in memo:
+            memo[args] = fn(*args)
+        return memo[args]
+
+    cached.cache_clear = memo.clear
+    return cached
+
+
+def memo_keys() -> dict[str, set]:
+    """The keys of every shared memo now (taken before warm-up workers fork)."""
+    return {name: set(memo) for name, memo in _SHARED.items()}
+
+
+def warm_memos(before: dict[str, set]) -> dict[str, dict]:
+    """The shared-memo entries added since ``before`` (:func:`memo_keys`): what a warm-up
+    worker sends back."""
+    return {name: {k: v for k, v in memo.items() if k not in before.get(name, ())}
+            for name, memo in _SHARED.items() if len(memo) > len(before.get(name, ()))}
+
+
+def merge_memos(entries: dict[str, dict]) -> None:
+    """Install entries from :func:`warm_memos` into this process's shared memos."""
+    for name, items in entries.items():
+        _SHARED.setdefault(name, {}).update(items)
+
+
+def uses_module(claims: Iterable["Claim"], *modules: str) -> bool:
+    """Whether a check of one of ``claims`` is defined in one of ``modules`` (a warm-up's test
+    of whether it is needed)."""
+    return any(getattr(check, "__module__", None) in modules for c in claims for check in c.checks)
+
+
+@dataclass
+class WarmTask:
+    """One unit of warm-up work: ``fn()`` (its return value is ignored), with ``cost`` a rough
+    estimate in seconds used only to start the longest tasks first, and a ``label``."""
+    fn: Callable[[], object]
+    cost: float = 1.0
+    label: str = ""
+
+
 class Registry:
     """An ordered collection of claims."""
 
@@ -316,15 +371,22 @@ class Registry:
         self._claims: dict[str, Claim] = {}
         self._prepare: list = []
 
-    def prepare(self, fn: Callable[[CheckContext], object]) -> Callable:
-        """Register a warm-up ``fn(ctx)`` that fills caches shared by several claims; it runs in
-        the parent before worker processes fork (``--jobs``), so they inherit the result."""
+    def prepare(self, fn: Callable[[CheckContext, list], object]) -> Callable:
+        """Register a warm-up ``fn(ctx, claims)`` (``claims``: those about to run) for work shared
+        by several claims. It returns :class:`WarmTask` s, which ``dssl check --jobs N`` runs in
+        worker processes before the claim workers fork: results memoised by
+        :func:`shared_cache` come back to the parent (:func:`warm_memos`), so every claim worker
+        inherits them; files they write (cached runs) are read back by the claims. A warm-up
+        may instead do its work itself and return ``None``."""
         self._prepare.append(fn)
         return fn
 
-    def run_prepare(self, ctx: CheckContext) -> None:
+    def warm_tasks(self, ctx: CheckContext, claims: list) -> list["WarmTask"]:
+        """The tasks of every warm-up for ``claims``, longest (by estimated cost) first."""
+        tasks = []
         for fn in self._prepare:
-            fn(ctx)
+            tasks.extend(fn(ctx, claims) or ())
+        return sorted(tasks, key=lambda t: -t.cost)
 
     def __contains__(self, claim_id: str) -> bool:
         return claim_id in self._claims

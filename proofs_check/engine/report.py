@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .registry import REGISTRY, VERDICTS, CheckContext, Claim, ClaimResult, run_claim
+from .registry import (REGISTRY, VERDICTS, CheckContext, Claim, ClaimResult, Registry, memo_keys,
+                       merge_memos, run_claim, warm_memos)
 
 
 def _jsonable(obj):
@@ -96,16 +97,73 @@ def cache_name(claim_id: str, seed: int, profile: str) -> str:
 
 def _die_with_parent() -> None:
     """Worker initialiser: ask the kernel to end this worker when its parent dies (Linux
-    ``prctl(PR_SET_PDEATHSIG, SIGTERM)``), so a killed ``dssl check`` leaves no orphans."""
+    ``prctl(PR_SET_PDEATHSIG, SIGTERM)``), so a killed ``dssl check`` leaves no orphans; and
+    give the worker one BLAS thread (the workers are the parallelism: BLAS threads of several
+    workers competing for the same cores made a warm-up up to 13x slower)."""
     import ctypes
     import signal
     import sys
+
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # 1: PR_SET_PDEATHSIG
         except OSError:   # pragma: no cover  (no glibc: workers end when the queue closes)
             pass
+
+
+_TASKS: list = []        # the warm-up tasks, set before the warm-up workers fork
+_SENT: dict = {}         # in a warm-up worker: the shared-memo keys it has sent already
+
+
+def _warm_one(i: int, before: dict) -> dict:
+    """Warm-up worker entry point: run task ``i``, return the shared-memo entries added since
+    the fork that this worker has not sent yet."""
+    _TASKS[i].fn()
+    seen = {name: before.get(name, set()) | _SENT.get(name, set()) for name in {*before, *_SENT}}
+    new = warm_memos(seen)
+    for name, items in new.items():
+        _SENT.setdefault(name, set()).update(items)
+    return new
+
+
+def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
+            registry: Registry = REGISTRY) -> int:
+    """Run ``registry``'s warm-up tasks for ``claims`` (:meth:`Registry.warm_tasks`) over
+    ``jobs`` forked workers, longest first, and install the memoised results they send back,
+    so the claim workers forked afterwards inherit them; ``done(k, n)`` reports progress.
+    A task that raises is skipped (the claim that needs it meets the error and reports it).
+    Returns the number of tasks."""
+    import multiprocessing as mp
+
+    global _TASKS
+    _TASKS = registry.warm_tasks(ctx, claims)
+    n = len(_TASKS)
+    try:
+        if jobs < 2 or n < 2:
+            for k, task in enumerate(_TASKS, 1):
+                try:
+                    task.fn()
+                except Exception:      # noqa: BLE001  the claim meets the error again and reports it
+                    pass
+                done and done(k, n)
+            return n
+        before = memo_keys()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
+                                 initializer=_die_with_parent) as pool:
+            futures = [pool.submit(_warm_one, i, before) for i in range(n)]
+            for k, fut in enumerate(as_completed(futures), 1):
+                try:
+                    merge_memos(fut.result())
+                except Exception:      # noqa: BLE001  the claim meets the error again and reports it
+                    pass
+                done and done(k, n)
+        return n
+    finally:
+        _TASKS = []
 
 
 def _run_one(claim_id: str, profile: str, seed: int, work_dir: str | None) -> dict:
@@ -117,10 +175,21 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
                progress: bool = True, jobs: int = 1) -> list[ClaimResult]:
     """Run ``claims`` (reusing cached results unless ``fresh``), caching each as it finishes.
 
-    ``jobs > 1`` runs claims in worker processes (each claim seeds its own generators, so the
-    numbers do not depend on scheduling); claims marked ``uses_jobs`` run afterwards, one at a
-    time, each spreading its own runs over ``jobs`` workers. Results come back in the order of ``claims``.
+    ``jobs > 1`` first runs the warm-up tasks (:func:`warm_up`), then claims in worker processes
+    (each claim seeds its own generators, so the numbers do not depend on scheduling); claims
+    marked ``uses_jobs`` run afterwards, one at a time, each spreading its own runs over
+    ``jobs`` workers. Every process computes with one BLAS thread (parallelism is across
+    processes; BLAS round-off depends on its thread count), so the numbers do not depend on
+    ``jobs`` either. Results come back in the order of ``claims``.
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _run_claims(claims, ctx, out, fresh=fresh, progress=progress, jobs=jobs)
+
+
+def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool,
+                progress: bool, jobs: int) -> list[ClaimResult]:
     cache = Path(out) / "cache"
     if ctx.work_dir is None:                # cached experiment points (neural runs)
         from dataclasses import replace
@@ -153,10 +222,10 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
 
     inner = [c for c in todo if c.uses_jobs] if jobs > 1 else []
     outer = [c for c in todo if c not in inner]
+    if jobs > 1 and todo:     # shared caches and runs, computed in parallel, inherited by the workers
+        warm_up(ctx, todo, jobs, done=lambda k, n: bar.set_postfix_str(f"warm-up {k}/{n}"))
     if jobs > 1 and len(outer) > 1:
         import multiprocessing as mp
-
-        REGISTRY.run_prepare(ctx)          # shared caches, inherited by the forked workers
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
                                  initializer=_die_with_parent) as pool:
@@ -285,19 +354,47 @@ def report_paths(out: Path, partial: bool = False) -> tuple[Path, Path]:
     return Path(out) / f"{stem}.json", Path(out) / f"{stem}.md"
 
 
+_FIGURE_JOBS: list = []    # (result, out) pairs, set before the figure workers fork
+
+
+def _figure_one(i: int) -> str | None:
+    from .figures import claim_figure
+
+    return claim_figure(*_FIGURE_JOBS[i])
+
+
+def draw_figures(results: list[ClaimResult], out: Path, jobs: int = 1) -> None:
+    """Draw each result's figure (:func:`proofs_check.engine.figures.claim_figure`) into
+    ``out``, over ``jobs`` forked workers, and set ``result.figure``."""
+    import multiprocessing as mp
+
+    global _FIGURE_JOBS
+    _FIGURE_JOBS = [(r, out) for r in results]
+    try:
+        if jobs < 2 or len(results) < 2:
+            paths = [_figure_one(i) for i in range(len(results))]
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
+                                     initializer=_die_with_parent) as pool:
+                paths = list(pool.map(_figure_one, range(len(results))))
+    finally:
+        _FIGURE_JOBS = []
+    for r, path in zip(results, paths):
+        r.figure = path
+
+
 def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
-                 *, figures: bool = True, selection: list[str] | None = None) -> tuple[Path, Path]:
-    """Write figures, ``report.json`` and ``report.md`` atomically into ``out``.
+                 *, figures: bool = True, selection: list[str] | None = None,
+                 jobs: int = 1) -> tuple[Path, Path]:
+    """Write figures (drawn over ``jobs`` workers), ``report.json`` and ``report.md``
+    atomically into ``out``.
 
     With ``selection`` (the ``--only`` patterns) the report covers only ``results``, is marked
     partial and goes to ``report-partial.json``/``.md``, leaving a full report untouched.
     """
     out = Path(out)
     if figures:
-        from .figures import claim_figure
-
-        for r in results:
-            r.figure = claim_figure(r, out)
+        draw_figures(results, out, jobs)
     js, md = report_paths(out, partial=bool(selection))
     write_atomic(js, dumps({"version": version(), "profile": ctx.profile, "seed": ctx.seed,
                             "partial": bool(selection), "selection": list(selection or []),
