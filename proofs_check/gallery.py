@@ -87,7 +87,7 @@ def _thm44_series(res, framework: str, route: str) -> dict:
 
 
 def _below_legend(fig, axes, ncol: int = 4) -> None:
-    handles, labels = {}, {}
+    handles = {}
     for ax in np.ravel(axes):
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)

@@ -31,7 +31,6 @@ import itertools
 import json
 import math
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 

@@ -67,7 +67,6 @@ def deciding_d(d, values, claimed: float, *, kind: str = "upper", delta: float =
     if x.size < 3:
         return None
     fit = fit_rate(d, values, tail=tail, level=level)
-    xc = x - x.mean()
     resid = y - (np.log(fit.constant) + fit.exponent * x)
     sigma = float(np.sqrt(np.sum(resid**2) / (x.size - 2)))
     edges = [claimed + delta] if kind == "upper" else [claimed - delta, claimed + delta]
