@@ -185,3 +185,20 @@ def test_warm_up_ships_shared_cache_entries_back_to_the_parent(jobs):
         assert (pid != os.getpid()) == (jobs > 1)
     assert reg.warm_tasks(CheckContext("smoke"), [])[0].cost == 5          # longest first
     _square_here.cache_clear()
+
+
+def test_figures_drawn_in_parallel_match_the_serial_report(tmp_path):
+    reg = Registry()
+    for k in range(3):
+        @reg.claim(f"user.fig{k}", statement="a rate")
+        def _(ctx, k=k):
+            e = ev(True)
+            e.series = {"x": [10, 100, 1000], "y": {"value": [1.0, 0.1 * (k + 1), 0.01]}}
+            return e
+    ctx = CheckContext()
+    results = run_claims(list(reg), ctx, tmp_path / "runs", progress=False)
+    _, md1 = write_report(results, ctx, tmp_path / "one", jobs=1)
+    _, md2 = write_report(results, ctx, tmp_path / "two", jobs=2)
+    assert md1.read_text() == md2.read_text()
+    for k in range(3):
+        assert results[k].figure and (tmp_path / "two" / results[k].figure).stat().st_size > 0
