@@ -307,3 +307,16 @@ def test_ridge_probe_predicts_as_sklearns_ridge_classifier_and_batches_over_seed
     assert acc.min() > 0.4                              # the classes are separable enough to learn
     with pytest.raises(ValueError, match="features must be"):
         ridge_probe(F[0], y, Ft[0], yt)
+
+
+def test_runs_pin_the_blas_threads_as_well_as_torch_threads():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from simulators.neural.experiment import deterministic_torch
+
+    with threadpool_limits(2):
+        outside = [p["num_threads"] for p in threadpool_info()]
+        with deterministic_torch(1) as t:
+            assert t.get_num_threads() == 1
+            assert all(p["num_threads"] == 1 for p in threadpool_info())
+        assert [p["num_threads"] for p in threadpool_info()] == outside

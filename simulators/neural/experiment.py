@@ -16,13 +16,18 @@ from . import require_torch
 
 @contextmanager
 def deterministic_torch(threads: int):
-    """Deterministic algorithms and ``threads`` intra-op threads, restored on exit."""
+    """Deterministic algorithms and ``threads`` intra-op threads for torch and for the BLAS
+    that NumPy uses (the probes; BLAS round-off depends on its thread count), restored on
+    exit: a point gives the same bits in any process that runs it."""
+    from threadpoolctl import threadpool_limits
+
     torch = require_torch()
     old_threads, old_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     try:
-        yield torch
+        with threadpool_limits(threads):
+            yield torch
     finally:
         torch.set_num_threads(old_threads)
         torch.use_deterministic_algorithms(old_det)
