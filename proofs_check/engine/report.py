@@ -115,60 +115,57 @@ def _die_with_parent() -> None:
             pass
 
 
-_TASKS: list = []        # the warm-up tasks, set before the warm-up workers fork
-_SENT: dict = {}         # in a warm-up worker: the shared-memo keys it has sent already
+_FORKED = None      # the function of the running forked_map, set before its workers fork
 
 
-def _warm_one(i: int, before: dict) -> dict:
-    """Warm-up worker entry point: run task ``i``, return the shared-memo entries added since
-    the fork that this worker has not sent yet."""
-    _TASKS[i].fn()
-    seen = {name: before.get(name, set()) | _SENT.get(name, set()) for name in {*before, *_SENT}}
-    new = warm_memos(seen)
-    for name, items in new.items():
-        _SENT.setdefault(name, set()).update(items)
-    return new
+def _call_forked(i: int):
+    return _FORKED(i)
+
+
+def forked_map(fn, n: int, jobs: int):
+    """Yield ``(i, future of fn(i))`` for ``i < n``, in completion order, over ``jobs`` forked
+    workers; ``fn`` need not be picklable (the workers inherit it), only its results are."""
+    import multiprocessing as mp
+
+    global _FORKED
+    _FORKED = fn
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
+                                 initializer=_die_with_parent) as pool:
+            futures = {pool.submit(_call_forked, i): i for i in range(n)}
+            for fut in as_completed(futures):
+                yield futures[fut], fut
+    finally:
+        _FORKED = None
 
 
 def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
             registry: Registry = REGISTRY) -> int:
     """Run ``registry``'s warm-up tasks for ``claims`` (:meth:`Registry.warm_tasks`) over
-    ``jobs`` forked workers, longest first, and install the memoised results they send back,
-    so the claim workers forked afterwards inherit them; ``done(k, n)`` reports progress.
-    A task that raises is skipped (the claim that needs it meets the error and reports it).
-    Returns the number of tasks."""
-    import multiprocessing as mp
+    ``jobs`` forked workers, longest first, and install the shared-memo entries each task
+    added (:func:`warm_memos`), so the claim workers forked afterwards inherit them;
+    ``done(k, n)`` reports progress. A task that raises is skipped (the claim that needs it
+    meets the error and reports it). Returns the number of tasks."""
+    tasks = registry.warm_tasks(ctx, claims)
+    n = len(tasks)
 
-    global _TASKS
-    _TASKS = registry.warm_tasks(ctx, claims)
-    n = len(_TASKS)
-    try:
-        if jobs < 2 or n < 2:
-            for k, task in enumerate(_TASKS, 1):
-                try:
-                    task.fn()
-                except Exception:      # noqa: BLE001  the claim meets the error again and reports it
-                    pass
-                done and done(k, n)
-            return n
+    def run(i: int) -> dict:
         before = memo_keys()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
-                                 initializer=_die_with_parent) as pool:
-            futures = [pool.submit(_warm_one, i, before) for i in range(n)]
-            for k, fut in enumerate(as_completed(futures), 1):
-                try:
-                    merge_memos(fut.result())
-                except Exception:      # noqa: BLE001  the claim meets the error again and reports it
-                    pass
-                done and done(k, n)
-        return n
-    finally:
-        _TASKS = []
+        tasks[i].fn()
+        return warm_memos(before)
 
-
-def _run_one(claim_id: str, profile: str, seed: int, work_dir: str | None) -> dict:
-    """Worker entry point (``--jobs``): run one registered claim, return its dict."""
-    return run_claim(REGISTRY.get(claim_id), CheckContext(profile, seed, work_dir)).to_dict()
+    if jobs < 2 or n < 2:          # in this process the memos fill directly
+        finishers = (tasks[i].fn for i in range(n))
+    else:
+        finishers = ((lambda fut=fut: merge_memos(fut.result())) for _, fut in forked_map(run, n, jobs))
+    for k, finish in enumerate(finishers, 1):
+        try:
+            finish()
+        except Exception:      # noqa: BLE001  the claim meets the error again and reports it
+            pass
+        if done:
+            done(k, n)
+    return n
 
 
 def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool = False,
@@ -225,13 +222,9 @@ def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: boo
     if jobs > 1 and todo:     # shared caches and runs, computed in parallel, inherited by the workers
         warm_up(ctx, todo, jobs, done=lambda k, n: bar.set_postfix_str(f"warm-up {k}/{n}"))
     if jobs > 1 and len(outer) > 1:
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
-                                 initializer=_die_with_parent) as pool:
-            futures = [pool.submit(_run_one, c.id, ctx.profile, ctx.seed, ctx.work_dir) for c in outer]
-            for fut in as_completed(futures):
-                finish(ClaimResult.from_dict(fut.result()))
+        one = replace(ctx, jobs=1)
+        for _, fut in forked_map(lambda i: run_claim(outer[i], one).to_dict(), len(outer), jobs):
+            finish(ClaimResult.from_dict(fut.result()))
         outer = []
     # one claim at a time; claims that parallelise their own runs get the workers
     for claim in outer + inner:
@@ -354,31 +347,18 @@ def report_paths(out: Path, partial: bool = False) -> tuple[Path, Path]:
     return Path(out) / f"{stem}.json", Path(out) / f"{stem}.md"
 
 
-_FIGURE_JOBS: list = []    # (result, out) pairs, set before the figure workers fork
-
-
-def _figure_one(i: int) -> str | None:
-    from .figures import claim_figure
-
-    return claim_figure(*_FIGURE_JOBS[i])
-
-
 def draw_figures(results: list[ClaimResult], out: Path, jobs: int = 1) -> None:
     """Draw each result's figure (:func:`proofs_check.engine.figures.claim_figure`) into
     ``out``, over ``jobs`` forked workers, and set ``result.figure``."""
-    import multiprocessing as mp
+    from .figures import claim_figure
 
-    global _FIGURE_JOBS
-    _FIGURE_JOBS = [(r, out) for r in results]
-    try:
-        if jobs < 2 or len(results) < 2:
-            paths = [_figure_one(i) for i in range(len(results))]
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
-                                     initializer=_die_with_parent) as pool:
-                paths = list(pool.map(_figure_one, range(len(results))))
-    finally:
-        _FIGURE_JOBS = []
+    draw = lambda i: claim_figure(results[i], out)
+    if jobs < 2 or len(results) < 2:
+        paths = [draw(i) for i in range(len(results))]
+    else:
+        paths = [None] * len(results)
+        for i, fut in forked_map(draw, len(results), jobs):
+            paths[i] = fut.result()
     for r, path in zip(results, paths):
         r.figure = path
 
