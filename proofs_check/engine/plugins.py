@@ -24,6 +24,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
+from .registry import REGISTRY
+
 ENTRY_POINT_GROUP = "dssl.claims"
 BUILTIN_MODULE = "proofs_check.claims"
 
@@ -61,24 +63,40 @@ def load_claim_module(spec: str) -> ModuleType:
         module_spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
+        folder = str(path.parent)
+        if folder not in sys.path:          # helpers beside the module import as in a script
+            sys.path.insert(0, folder)
+        state = REGISTRY.checkpoint()
+        REGISTRY.loading = str(path)
         try:
             module_spec.loader.exec_module(module)
         except Exception as exc:
             del sys.modules[name]
+            REGISTRY.rollback(state)
             raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                                  f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            REGISTRY.loading = None
         return module
+    if spec in sys.modules:
+        return sys.modules[spec]
+    state = REGISTRY.checkpoint()
+    REGISTRY.loading = spec
     try:
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
+        REGISTRY.rollback(state)
         if exc.name and spec.startswith(exc.name):
             raise ClaimLoadError(f"claim module {spec!r}: no such module (give a .py path or an "
                                  f"importable module name)") from exc
         raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                              f"{type(exc).__name__}: {exc}") from exc
     except Exception as exc:
+        REGISTRY.rollback(state)
         raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                              f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        REGISTRY.loading = None
 
 
 def registered_modules() -> list[tuple[str, str]]:

@@ -32,7 +32,8 @@ import numpy as np
 
 VERDICTS = ("holds", "fails", "inconclusive")
 EVIDENCE_KINDS = ("numerical", "symbolic", "empirical")
-PROFILES = ("quick", "full", "smoke")   # smoke: tiny grids, for the test suite
+PROFILES = ("quick", "full", "smoke")
+TOOLKIT_PACKAGES = ("theory", "simulators", "proofs_check")   # smoke: tiny grids, for the test suite
 
 
 @dataclass
@@ -109,7 +110,22 @@ def default_rule(evidence: list[Evidence]) -> Verdict:
     if open_:
         return Verdict("inconclusive", "; ".join(e.summary for e in open_))
     kinds = sorted({e.kind for e in evidence})
-    return Verdict("holds", f"all {len(evidence)} checks passed ({', '.join(kinds)})")
+    return Verdict("holds", f"all {len(evidence)} checks passed ({', '.join(kinds)})"
+                   + tightness(evidence))
+
+
+def tightness(evidence: list[Evidence]) -> str:
+    """How close a search came to violating a bound that holds: the largest ``worst_ratio``
+    (``lhs / rhs``) among the pieces that carry one (:mod:`.inequalities`), else ``""``."""
+    tight = [e for e in evidence if isinstance(e.numbers.get("worst_ratio"), float)
+             and np.isfinite(e.numbers["worst_ratio"])]
+    if not tight:
+        return ""
+    relation = tight[0].params.get("relation", "<=")
+    pick = (min if relation in (">=", ">") else max)(tight, key=lambda e: e.numbers["worst_ratio"])
+    n = sum(int(e.numbers.get("evaluations", 0)) for e in tight)
+    return (f"; closest approach lhs/rhs = {pick.numbers['worst_ratio']:.6g} "
+            f"({pick.params.get('strategy', 'search')}; {n} values searched)")
 
 
 def conditional_rule(condition: str) -> Callable[[list[Evidence]], Verdict]:
@@ -222,6 +238,64 @@ PRESENTATION_MODULES = ("proofs_check/cli.py", "proofs_check/engine/figures.py",
                         "proofs_check/gallery.py")
 
 
+def _local_imports(path, root) -> list:
+    """``path`` and the ``.py`` files under its folder that it imports, transitively (found by
+    reading the import statements, so the result never depends on what else is loaded)."""
+    import ast
+    from pathlib import Path
+
+    base = Path(path).resolve().parent
+    seen, todo = [], [Path(path).resolve()]
+    while todo:
+        f = todo.pop()
+        if f in seen or not f.is_file():
+            continue
+        seen.append(f)
+        try:
+            tree = ast.parse(f.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        names = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                here = f.parent if node.level else base
+                for _ in range(max(node.level - 1, 0)):
+                    here = here.parent
+                mod = (node.module or "").split(".") if node.module else []
+                names += [(here, mod + [a.name]) for a in node.names] + [(here, mod)]
+                continue
+        for name in names:
+            here, parts = (name if isinstance(name, tuple) else (base, name.split(".")))
+            parts = [p for p in parts if p]
+            for k in range(len(parts), 0, -1):
+                stem = here.joinpath(*parts[:k])
+                for cand in (stem.with_suffix(".py"), stem / "__init__.py"):
+                    if cand.is_file() and root not in cand.parents:
+                        todo.append(cand.resolve())
+    return sorted(seen)
+
+
+def module_fingerprint(module_name: str) -> str:
+    """SHA-256 of a claim module that lives outside the toolkit, with the local modules it
+    imports (:func:`_local_imports`); ``""`` for the toolkit's own modules (keyed by
+    :func:`code_fingerprint`) and for modules without a file."""
+    import sys
+    from pathlib import Path
+
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    root = Path(__file__).resolve().parents[2]
+    if not path or root in Path(path).resolve().parents:
+        return ""
+    h = hashlib.sha256()
+    for f in _local_imports(path, root):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proofs_check")) -> str:
     """SHA-256 of every ``.py`` file under ``packages`` (default: the whole toolkit), except the
     :data:`PRESENTATION_MODULES`. An entry is a folder (every ``.py`` file below it) or one file,
@@ -255,6 +329,8 @@ class Claim:
     checks: list = field(default_factory=list)
     rule: Callable[[list[Evidence]], Verdict] = default_rule
     uses_jobs: bool = False     # its checks parallelise their own runs over ``ctx.jobs`` workers
+    origin: str = ""            # the claim module (or package) that registered it
+    where: str = ""             # file:line of its first registration
 
     def fingerprint(self, ctx: CheckContext) -> str:
         """Cache key for resuming: the claim, the context, the source of its checks and of the
@@ -264,11 +340,15 @@ class Claim:
         torch = importlib.util.find_spec("torch") is not None   # optional extra: changes results
         h = hashlib.sha256(f"{self.id}|{ctx.profile}|{ctx.seed}|{code_fingerprint()}|torch={torch}"
                            .encode())
+        modules = set()
         for check in self.checks:
             try:
                 h.update(inspect.getsource(check).encode())
             except (OSError, TypeError):
                 h.update(repr(check).encode())
+            modules.add(getattr(check, "__module__", None) or "")
+        for name in sorted(modules):             # users' modules: the whole file and its imports
+            h.update(module_fingerprint(name).encode())
         return h.hexdigest()[:16]
 
 
@@ -370,6 +450,25 @@ class Registry:
     def __init__(self) -> None:
         self._claims: dict[str, Claim] = {}
         self._prepare: list = []
+        self.loading: str | None = None   # the claim module being imported (set by the loader)
+
+    def _origin(self, module: str | None) -> str:
+        """Who registers: the claim module being loaded, else the top-level package of the
+        module that defines the check."""
+        top = (module or "").split(".")[0]
+        return top if top in TOOLKIT_PACKAGES else (self.loading or top)
+
+    def checkpoint(self) -> tuple:
+        """The registry's state, for :meth:`rollback` (a claim module that fails to import
+        leaves nothing behind)."""
+        return dict(self._claims), {k: len(c.checks) for k, c in self._claims.items()}, len(self._prepare)
+
+    def rollback(self, state: tuple) -> None:
+        claims, lengths, prepare = state
+        self._claims = dict(claims)
+        for k, c in self._claims.items():
+            del c.checks[lengths[k]:]
+        del self._prepare[prepare:]
 
     def prepare(self, fn: Callable[[CheckContext, list], object]) -> Callable:
         """Register a warm-up ``fn(ctx, claims)`` (``claims``: those about to run) for work shared
@@ -406,8 +505,17 @@ class Registry:
     def add(self, claim: Claim) -> Claim:
         if not isinstance(claim.id, str) or not claim.id or " " in claim.id:
             raise ValueError(f"claim ID must be a non-empty string without spaces, got {claim.id!r}")
+        if not claim.where:
+            frame = inspect.stack()[1]
+            if frame.filename == __file__:
+                frame = inspect.stack()[2]
+            claim.where = f"{frame.filename}:{frame.lineno}"
+            claim.origin = claim.origin or self._origin(frame.frame.f_globals.get("__name__"))
         if claim.id in self._claims:
-            raise ValueError(f"claim {claim.id!r} is already registered")
+            first = self._claims[claim.id]
+            raise ValueError(f"claim {claim.id!r} is already registered by {first.origin} "
+                             f"({first.where}); {claim.where} registers it again: choose "
+                             f"another ID")
         self._claims[claim.id] = claim
         return claim
 
@@ -419,12 +527,18 @@ class Registry:
         paper's claims in :mod:`proofs_check.claims.paper`).
         """
         def decorate(fn: Check) -> Check:
+            origin = self._origin(getattr(fn, "__module__", None))
+            where = _where(fn)
             if claim_id not in self._claims:
                 if not statement:
                     raise ValueError(f"new claim {claim_id!r} needs a statement")
                 self.add(Claim(claim_id, source, statement, latex,
-                               rule=rule or default_rule))
+                               rule=rule or default_rule, origin=origin, where=where))
             claim = self._claims[claim_id]
+            if claim.origin != origin:
+                raise ValueError(f"claim {claim_id!r} is already registered by {claim.origin} "
+                                 f"({claim.where}); {where} ({origin}) registers it again: "
+                                 f"choose another ID")
             if rule is not None:
                 if claim.rule is not default_rule and claim.rule is not rule:
                     raise ValueError(f"claim {claim_id!r} already has a different verdict rule")
@@ -460,6 +574,16 @@ class Registry:
                 raise KeyError(f"no claim matches {pattern!r}{hint}")
             chosen.update(hits)
         return [c for c in self._claims.values() if c.id in chosen]
+
+
+def _where(fn) -> str:
+    """``file:line`` where a check was defined (or where :func:`.inequalities.bound` was called)."""
+    if hasattr(fn, "dssl_source"):
+        return "%s:%d" % fn.dssl_source
+    try:
+        return f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno}"
+    except (TypeError, AttributeError):
+        return repr(fn)
 
 
 def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
