@@ -15,6 +15,7 @@ application). For a claim of your own::
     from proofs_check import REGISTRY, Evidence
 """
 
+from .engine.inequalities import bound
 from .engine.registry import REGISTRY, CheckContext, Claim, Evidence, Verdict
 
-__all__ = ["REGISTRY", "CheckContext", "Claim", "Evidence", "Verdict"]
+__all__ = ["REGISTRY", "CheckContext", "Claim", "Evidence", "Verdict", "bound"]

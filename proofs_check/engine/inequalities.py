@@ -101,7 +101,7 @@ def _strategies(over) -> list[tuple[str, Any]]:
         space = search_space(s)
         if space is None and not isinstance(s, SearchStrategy):
             raise TypeError(f"over: item {k} must be a hypothesis strategy, got {type(s).__name__}")
-        out.append((label or (space.name if space else f"strategy {k + 1}"), s))
+        out.append((label or (space.name if space else repr(s)[:60]), s))
     return out
 
 

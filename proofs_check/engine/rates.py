@@ -4,12 +4,21 @@ The paper's ``O(.)``/``Theta(.)`` terms carry no constants, so they are checked 
 (docs/theory.md §5): ``log |q(d)| = a + b log d`` by least squares over the upper half of the grid
 (the asymptotic end), with a 95% t-interval for ``b``; the constant is ``exp(a)``.
 
-Decision, with an exponent margin ``delta`` (default 0.05) for curvature of finite-d curves:
+Decision, with an exponent margin ``delta`` (default 0.05; every function takes it as an
+argument) for curvature of finite-d curves. The margin is part of the claim: a rate that differs
+from the claimed one by less than ``delta`` cannot be refuted, so a claim that must be told from a
+rival exponent needs a margin below their distance.
 
 * ``"upper"`` (a claim ``q = O(d^g)``): holds if the interval lies at or below ``g + delta``;
   fails if it lies above; inconclusive otherwise. A quantity that is exactly 0 on the grid holds.
 * ``"exact"`` (a claim ``q ~ d^g``): holds if the interval lies within ``g +- delta``; fails if
   it misses that band; inconclusive otherwise.
+
+A grid with NaN or infinite values is never decided: the points are named and the evidence is
+undecided (the fit would run on fewer points than asked). When undecided, the evidence says
+what blocks the decision: the margin (the fitted exponent sits within ``delta/2`` of an edge of
+the band; it then gives the margins that would decide on this grid), or the grid (with the
+``d`` a longer grid needs, printed only when the local slope is steady over the fitted range).
 """
 
 from __future__ import annotations
@@ -96,10 +105,25 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
     """
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < np.inf:
+        raise ValueError(f"delta (the exponent margin) must be a positive number, got {delta!r}")
     d = np.asarray(d, dtype=float)
     v = np.asarray(values, dtype=float)
-    v = np.where(np.abs(v) <= floor, 0.0, v)
+    if d.shape != v.shape or d.ndim != 1:
+        raise ValueError(f"d and values must be 1-D of the same length, got {d.shape}, {v.shape}")
     params = dict(params or {})
+    bad = ~np.isfinite(v) | ~np.isfinite(d)
+    if bad.any():
+        finite = np.where(bad, 0.0, v)
+        return Evidence("numerical", f"{label}: undecided: {int(bad.sum())} of {v.size} values are "
+                        f"NaN or infinite (at {variable} = "
+                        f"{', '.join(f'{x:.3g}' for x in d[bad])}); a fit on the "
+                        f"{int((~bad).sum())} others would run on fewer points than asked",
+                        passed=None, params=params,
+                        numbers={"nonfinite_at": d[bad].tolist(), "points_asked": int(v.size),
+                                 "max_abs_finite": float(np.max(np.abs(finite))) if (~bad).any()
+                                 else None})
+    v = np.where(np.abs(v) <= floor, 0.0, v)
     series = {"x": d.tolist(), "y": {label: np.abs(v).tolist()}, "xlabel": "d",
               "ylabel": ylabel, "claimed_exponent": claimed}
     if np.all(v == 0):
@@ -139,11 +163,11 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                f"({'upper half' if tail == 0.5 else f'last {tail:.0%}'}); "
                f"{verdict} the claimed {rel} (margin {delta})")
     if passed is None:
-        need = deciding_d(d, v, claimed, kind=kind, delta=delta, tail=tail)
-        nums["deciding_d"] = need
-        summary += ("; a grid up to about " + f"{variable} = {need:.1e}" + " would decide if the slope "
-                    "and scatter stay as fitted" if need else "; no grid of reasonable size would "
-                    "decide at this slope (it sits on the claimed boundary)")
+        blocker, text, extra = _undecided(d, v, fit, claimed, kind=kind, delta=delta, tail=tail,
+                                          variable=variable)
+        nums.update(extra)
+        nums["blocked_by"] = blocker
+        summary += text
     cex = None
     if passed is False:
         i = int(np.argmax(d))
@@ -151,6 +175,55 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                "claimed_rate": rel, "fitted_exponent": fit.exponent}
     return Evidence("numerical", summary, passed=passed, numbers=nums, params=params,
                     counterexample=cex, series=series)
+
+
+def _undecided(d, v, fit: RateFit, claimed: float, *, kind: str, delta: float, tail: float,
+               variable: str) -> tuple[str, str, dict]:
+    """What blocks an undecided rate: ``("margin", text, numbers)`` when the fitted exponent sits
+    within ``delta/2`` of an edge of the band (with the margins that would decide on this grid),
+    else ``("grid", ...)`` with the ``d`` a longer grid needs, promised only when the local slopes
+    of the two halves of the fitted range agree to within the fit's distance from the edge."""
+    edges = [claimed + delta] if kind == "upper" else [claimed - delta, claimed + delta]
+    edge = min(edges, key=lambda e: abs(fit.exponent - e))
+    gap = abs(fit.exponent - edge)
+    if gap < delta / 2:
+        if kind == "upper":
+            refute = fit.low - claimed if fit.low > claimed else None
+            accept = fit.high - claimed
+        else:
+            refute = (fit.low - claimed if fit.low > claimed else claimed - fit.high
+                      if fit.high < claimed else None)
+            accept = max(abs(fit.low - claimed), abs(fit.high - claimed))
+        text = (f"; the margin, not the grid, blocks a decision: the fitted exponent lies within "
+                f"{gap:.3f} of the band edge {edge:.3g} (claimed {claimed:.3g} +- margin {delta:g}), "
+                f"so a longer grid would only close in on the edge")
+        if refute is not None and refute > 0:
+            text += f"; a margin below {refute:.3g} refutes it on this grid"
+        text += f"; a margin of {accept:.3g} or more accepts it"
+        return "margin", text, {"deciding_margin_refute": refute, "deciding_margin_accept": accept}
+    dd = np.asarray(d, dtype=float)
+    vv = np.abs(np.asarray(v, dtype=float))
+    keep = (np.arange(dd.size) >= int(np.floor(dd.size * (1 - tail)))) & (vv > 0)
+    x, y = np.log(dd[keep]), np.log(vv[keep])
+    drift = None
+    if x.size >= 6:
+        h = x.size // 2
+        slopes = [np.polyfit(x[:h], y[:h], 1)[0], np.polyfit(x[h:], y[h:], 1)[0]]
+        drift = float(slopes[1] - slopes[0])
+    need = deciding_d(d, v, claimed, kind=kind, delta=delta, tail=tail)
+    nums = {"deciding_d": None, "slope_drift": drift}
+    if drift is None:
+        return "grid", (f"; undecided on {x.size} fitted points, too few to tell whether the local "
+                        f"slope is steady, so no grid length is promised"), nums
+    if abs(drift) >= gap:
+        return "grid", (f"; the local slope still drifts ({drift:+.3f} between the halves of the "
+                        f"fitted range, more than its distance {gap:.3f} from the band edge), so no "
+                        f"grid length can be promised"), nums
+    if need is None:
+        return "grid", "; no grid of reasonable size would decide at this slope and scatter", nums
+    nums["deciding_d"] = need
+    return "grid", (f"; a grid up to about {variable} = {need:.1e} would decide if the slope and "
+                    f"scatter stay as fitted (the local slope is steady: drift {drift:+.3f})"), nums
 
 
 def fit_pooled_rate(d, groups: dict, offsets: dict, *, tail: float = 0.5,
@@ -200,9 +273,15 @@ def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: fl
     (:func:`fit_pooled_rate`); decided like :func:`rate_evidence` with margin ``delta``."""
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
+    params = dict(params or {})
+    nonfinite = {g: int(np.sum(~np.isfinite(np.asarray(v, dtype=float)))) for g, v in groups.items()}
+    if any(nonfinite.values()):
+        where = ", ".join(f"{g}: {k}" for g, k in nonfinite.items() if k)
+        return Evidence("numerical", f"{label}: undecided: NaN or infinite values ({where}); a pooled "
+                        f"fit would run on fewer points than asked", passed=None, params=params,
+                        numbers={"nonfinite": {str(g): k for g, k in nonfinite.items()}})
     groups = {g: np.where(np.abs(np.asarray(v, dtype=float)) <= floor, 0.0, np.asarray(v, dtype=float))
               for g, v in groups.items()}
-    params = dict(params or {})
     try:
         fit = fit_pooled_rate(d, groups, offsets, tail=tail)
     except ValueError as exc:

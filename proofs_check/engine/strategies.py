@@ -415,7 +415,8 @@ DS_KINDS = ("graph", "birkhoff")
 
 def doubly_stochastic_matrices(min_nodes: int = 2, max_nodes: int = 8, *,
                                kinds: tuple[str, ...] = DS_KINDS, lazy: bool | None = None,
-                               with_vector: bool = False) -> st.SearchStrategy:
+                               with_vector: bool = False,
+                               families: tuple[str, ...] = GRAPH_FAMILIES) -> st.SearchStrategy:
     """Symmetric doubly stochastic ``(n, n)`` matrices, beyond the weight rules on graphs.
 
     Covers two kinds:
@@ -430,10 +431,12 @@ def doubly_stochastic_matrices(min_nodes: int = 2, max_nodes: int = 8, *,
 
     ``lazy=True`` returns ``(I + W)/2`` (spectrum in ``[0, 1]``), ``False`` the matrix as built,
     ``None`` either. ``with_vector=True`` returns ``(W, x)`` with a vector ``x`` of ``R^n`` in the
-    parameters too (for bounds on ``W^t x``). Named instances: even rings with a zero diagonal,
+    parameters too (for bounds on ``W^t x``). ``families`` restricts the graphs of the
+    ``"graph"`` kind (:data:`GRAPH_FAMILIES`). Named instances: even rings with a zero diagonal,
     paths, stars and complete graphs at full weights, and a perfect matching.
     """
     kinds = _choices_arg("kinds", kinds, DS_KINDS)
+    families = _choices_arg("families", families, GRAPH_FAMILIES)
     min_nodes = as_int("min_nodes", min_nodes, minimum=2)
     max_nodes = as_int("max_nodes", max_nodes, minimum=min_nodes, maximum=200)
     if lazy not in (None, True, False):
@@ -453,9 +456,9 @@ def doubly_stochastic_matrices(min_nodes: int = 2, max_nodes: int = 8, *,
         kind = draw(st.sampled_from(kinds))
         lz = draw(st.sampled_from(lazies))
         if kind == "graph":
-            G = draw(_connected_graphs(min_nodes, max_nodes,
-                                       GRAPH_FAMILIES if min_nodes >= 3 else
-                                       tuple(f for f in GRAPH_FAMILIES if f != "ring")))
+            G = draw(_connected_graphs(max(min_nodes, 3) if "ring" in families else min_nodes,
+                                       max(max_nodes, 3) if "ring" in families else max_nodes,
+                                       families))
             n, support = _structure_of(G)
         else:
             n = draw(st.integers(min_nodes, max_nodes))
@@ -468,7 +471,7 @@ def doubly_stochastic_matrices(min_nodes: int = 2, max_nodes: int = 8, *,
     named = []
     for n in _named_sizes(max(min_nodes, 3), max_nodes):
         for fam in ("ring", "path", "star", "complete"):
-            if fam == "ring" and n < 3:
+            if fam not in families or (fam == "ring" and n < 3):
                 continue
             _, support = _structure_of(_family_graph(fam, n))
             m = len(support)
