@@ -122,3 +122,44 @@ def test_planted_rate_evidence_is_three_valued():
     assert noisy.passed is None and planted_rate_evidence("x", [slow, noisy]).passed is None
     with pytest.raises(ValueError):
         planted_rate_evidence("x", [])
+
+
+# --- rates that can be decided (issue 24) -----------------------------------------------
+def test_nan_or_inf_values_are_named_and_never_decided():
+    v = D**-0.5
+    for bad in (np.nan, np.inf):
+        w = v.copy()
+        w[-1] = bad
+        e = rate_evidence("planted", D, w, -0.5, kind="exact")
+        assert e.passed is None and "1e+10" in e.summary and e.numbers["nonfinite_at"] == [1e10]
+
+
+def test_the_margin_not_the_grid_is_named_when_it_blocks():
+    # truth n^-0.5 (with noise), claimed n^-0.45 +- 0.05: the truth sits on the band's edge
+    rng = np.random.default_rng(0)
+    v = D**-0.5 * np.exp(0.05 * rng.standard_normal(D.size))
+    e = rate_evidence("planted", D, v, -0.45, kind="exact", delta=0.05)
+    assert e.passed is None and e.numbers["blocked_by"] == "margin"
+    assert "the margin, not the grid" in e.summary and "would decide" not in e.summary
+    refute = e.numbers["deciding_margin_refute"]
+    assert refute is not None and rate_evidence("planted", D, v, -0.45, kind="exact",
+                                                delta=0.9 * refute).passed is False
+
+
+def test_a_longer_grid_is_promised_only_when_the_slope_is_steady():
+    rng = np.random.default_rng(1)
+    noisy = D**-0.3 * np.exp(0.3 * rng.standard_normal(D.size))       # steady slope, noisy
+    e = rate_evidence("planted", D, noisy, -0.4, kind="upper", delta=0.05)
+    if e.passed is None and e.numbers["blocked_by"] == "grid" and e.numbers["deciding_d"]:
+        assert "would decide" in e.summary
+    # log q = -0.4 log d + 0.015 (log d - log 1e8)^2: the local slope drifts by +0.28 over the grid
+    x = np.log(D)
+    curved = np.exp(-0.4 * x + 0.015 * (x - np.log(1e8)) ** 2)
+    c = rate_evidence("planted", D, curved, -0.48, kind="upper", delta=0.05)
+    assert c.passed is None and c.numbers["blocked_by"] == "grid"
+    assert "still drifts" in c.summary and "would decide" not in c.summary
+
+
+def test_margin_must_be_positive():
+    with pytest.raises(ValueError, match="delta"):
+        rate_evidence("planted", D, D**-0.5, -0.5, delta=0)

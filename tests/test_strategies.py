@@ -105,3 +105,88 @@ def test_bad_strategy_arguments_fail_at_construction():
     for fn, kwargs, message in bad:
         with pytest.raises((ValueError, TypeError), match=message):
             fn(**kwargs)
+
+
+# --- parametrised strategies (issue 24): valid objects, named instances, what they cover ---
+import pytest  # noqa: E402
+
+from proofs_check.engine.search import reproducible_repr, search_space  # noqa: E402
+
+
+@settings(max_examples=40)
+@given(S.doubly_stochastic_matrices(2, 7))
+def test_doubly_stochastic_matrices_are_symmetric_and_stochastic(W):
+    np.testing.assert_allclose(W, W.T, atol=0)
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-12)
+    assert W.min() >= -1e-15
+
+
+def test_doubly_stochastic_named_instances_reach_the_eigenvalue_minus_one():
+    space = search_space(S.doubly_stochastic_matrices(3, 6, lazy=False))
+    values = {label: space.value((s, t)) for label, s, t in space.named}
+    ring = values["ring-4 full weights"]
+    assert np.linalg.eigvalsh(ring)[0] == pytest.approx(-1.0)
+    assert np.linalg.eigvalsh(values["perfect matching on 4"])[0] == pytest.approx(-1.0)
+    lazy = search_space(S.doubly_stochastic_matrices(3, 6, lazy=True))
+    assert all(np.linalg.eigvalsh(lazy.value((s, t)))[0] >= -1e-12 for _, s, t in lazy.named)
+
+
+@settings(max_examples=30)
+@given(S.weighted_graphs(2, 8, decades=4))
+def test_weighted_graphs_are_connected_with_weights_in_range(G):
+    import networkx as nx
+
+    assert nx.is_connected(G)
+    w = np.array([x for *_, x in G.edges(data="weight")])
+    assert np.all((w >= 10 ** -2.0001) & (w <= 10 ** 2.0001))
+    rebuilt = eval(repr(G), {"weighted_graph": S.weighted_graph})
+    assert list(rebuilt.nodes) == list(G.nodes) and repr(rebuilt) == repr(G)
+
+
+def test_weighted_graph_parameters_reach_several_orders_of_magnitude():
+    space = search_space(S.weighted_graphs(4, 4, families=("path",), decades=6))
+    structure = space.named[0][1]
+    G = space.value((structure, (-40.0, 0.0, 40.0)))
+    w = sorted(x for *_, x in G.edges(data="weight"))
+    assert w[0] == pytest.approx(1e-3) and w[1] == pytest.approx(1.0) and w[2] == pytest.approx(1e3)
+
+
+@settings(max_examples=30)
+@given(S.perturbed_spectra(3))
+def test_perturbed_spectra_are_symmetric_pairs(XE):
+    X, E = XE
+    assert X.shape == E.shape == (3, 3)
+    np.testing.assert_allclose(X, X.T, atol=1e-12)
+    np.testing.assert_allclose(E, E.T, atol=1e-12)
+
+
+def test_symmetric_matrices_have_the_parametrised_spectrum():
+    space = search_space(S.symmetric_matrices(3))
+    rng = np.random.default_rng(0)
+    theta = np.concatenate([[2.0, -1.0, 0.5], rng.standard_normal(9)])
+    X = space.build(3, theta)
+    np.testing.assert_allclose(np.linalg.eigvalsh(X), [-1.0, 0.5, 2.0], atol=1e-12)
+    psd = search_space(S.symmetric_matrices(3, psd=True))
+    assert np.linalg.eigvalsh(psd.build(3, theta)).min() >= -1e-12
+    pairs = search_space(S.perturbed_spectra(2))
+    named = {label: pairs.value((s, t)) for label, s, t in pairs.named}
+    X, E = named["diag(1, 0, ...) & diag(-0.55, 0.55, 0, ...)"]
+    np.testing.assert_array_equal(X, np.diag([1.0, 0.0]))
+    np.testing.assert_array_equal(E, np.diag([-0.55, 0.55]))
+    assert "np.array" in reproducible_repr((X, E))
+
+
+def test_new_graph_families_and_symmetric_mixing_by_default():
+    import networkx as nx
+    from hypothesis import find
+    from hypothesis import strategies as st
+
+    for fam in ("exponential", "barbell", "lollipop"):
+        G = find(S.connected_graphs(5, 9, families=(fam,)), lambda g: True)
+        assert nx.is_connected(G) and G.number_of_nodes() == 5
+    G, W = find(S.mixing_matrices(), lambda gw: True)
+    np.testing.assert_allclose(W, W.T)
+    _, U = find(S.mixing_matrices(("uniform",), symmetric=False),
+                lambda gw: not np.allclose(gw[1], gw[1].T))
+    assert not np.allclose(U, U.T)
+    assert search_space(st.integers()) is None

@@ -212,5 +212,7 @@ def bound(claim_id: str, *, lhs: Callable, rhs: Callable, over, relation: str = 
     check.__name__ = f"bound_{claim_id}"
     check.__module__ = caller.frame.f_globals.get("__name__", check.__module__)
     check.dssl_source = (caller.filename, caller.lineno)
+    check.dssl_bound = {"lhs": lhs, "rhs": rhs, "over": over, "relation": relation, "tol": tol,
+                        "rtol": rtol}      # what bound_evidence needs to re-run it (benchmarks)
     return registry.claim(claim_id, source=source,
                           statement=statement or f"lhs {relation} rhs", latex=latex)(check)

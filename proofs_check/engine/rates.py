@@ -18,7 +18,8 @@ A grid with NaN or infinite values is never decided: the points are named and th
 undecided (the fit would run on fewer points than asked). When undecided, the evidence says
 what blocks the decision: the margin (the fitted exponent sits within ``delta/2`` of an edge of
 the band; it then gives the margins that would decide on this grid), or the grid (with the
-``d`` a longer grid needs, printed only when the local slope is steady over the fitted range).
+``d`` a longer grid needs, never printed while the local slope drifts significantly, by more
+than the fit's distance from the band's edge, between the halves of the fitted range).
 """
 
 from __future__ import annotations
@@ -181,8 +182,9 @@ def _undecided(d, v, fit: RateFit, claimed: float, *, kind: str, delta: float, t
                variable: str) -> tuple[str, str, dict]:
     """What blocks an undecided rate: ``("margin", text, numbers)`` when the fitted exponent sits
     within ``delta/2`` of an edge of the band (with the margins that would decide on this grid),
-    else ``("grid", ...)`` with the ``d`` a longer grid needs, promised only when the local slopes
-    of the two halves of the fitted range agree to within the fit's distance from the edge."""
+    else ``("grid", ...)`` with the ``d`` a longer grid needs, withheld when the local slopes of
+    the two halves of the fitted range differ significantly (beyond twice their standard error)
+    and by more than the fit's distance from the edge."""
     edges = [claimed + delta] if kind == "upper" else [claimed - delta, claimed + delta]
     edge = min(edges, key=lambda e: abs(fit.exponent - e))
     gap = abs(fit.exponent - edge)
@@ -205,25 +207,24 @@ def _undecided(d, v, fit: RateFit, claimed: float, *, kind: str, delta: float, t
     vv = np.abs(np.asarray(v, dtype=float))
     keep = (np.arange(dd.size) >= int(np.floor(dd.size * (1 - tail)))) & (vv > 0)
     x, y = np.log(dd[keep]), np.log(vv[keep])
-    drift = None
-    if x.size >= 6:
+    drift = drift_se = None
+    if x.size >= 6:                  # local slopes of the two halves of the fitted range
         h = x.size // 2
-        slopes = [np.polyfit(x[:h], y[:h], 1)[0], np.polyfit(x[h:], y[h:], 1)[0]]
-        drift = float(slopes[1] - slopes[0])
+        a, b = stats.linregress(x[:h], y[:h]), stats.linregress(x[h:], y[h:])
+        drift, drift_se = float(b.slope - a.slope), float(np.hypot(a.stderr, b.stderr))
     need = deciding_d(d, v, claimed, kind=kind, delta=delta, tail=tail)
-    nums = {"deciding_d": None, "slope_drift": drift}
-    if drift is None:
-        return "grid", (f"; undecided on {x.size} fitted points, too few to tell whether the local "
-                        f"slope is steady, so no grid length is promised"), nums
-    if abs(drift) >= gap:
-        return "grid", (f"; the local slope still drifts ({drift:+.3f} between the halves of the "
-                        f"fitted range, more than its distance {gap:.3f} from the band edge), so no "
-                        f"grid length can be promised"), nums
+    nums = {"deciding_d": None, "slope_drift": drift, "slope_drift_se": drift_se}
+    if drift is not None and abs(drift) > 2 * drift_se and abs(drift) >= gap:
+        return "grid", (f"; the local slope still drifts ({drift:+.3f} +- {drift_se:.3f} between "
+                        f"the halves of the fitted range, more than its distance {gap:.3f} from "
+                        f"the band edge), so no grid length can be promised"), nums
     if need is None:
         return "grid", "; no grid of reasonable size would decide at this slope and scatter", nums
     nums["deciding_d"] = need
+    steady = ("too few points to test that the local slope is steady" if drift is None else
+              f"the local slope shows no significant drift: {drift:+.3f} +- {drift_se:.3f}")
     return "grid", (f"; a grid up to about {variable} = {need:.1e} would decide if the slope and "
-                    f"scatter stay as fitted (the local slope is steady: drift {drift:+.3f})"), nums
+                    f"scatter stay as fitted ({steady})"), nums
 
 
 def fit_pooled_rate(d, groups: dict, offsets: dict, *, tail: float = 0.5,

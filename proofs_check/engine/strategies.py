@@ -45,7 +45,8 @@ class ReproducibleGraph(nx.Graph):
 
     def __repr__(self) -> str:
         if any("weight" in data for *_, data in self.edges(data=True)):
-            return f"weighted_graph({sorted(self.edges(data='weight', default=1.0))!r})"
+            edges = sorted((*sorted((u, v)), w) for u, v, w in self.edges(data="weight", default=1.0))
+            return f"weighted_graph({edges!r})"
         edges = sorted(tuple(sorted(e)) for e in self.edges)
         nodes = list(self.nodes)
         if list(dict.fromkeys(v for e in edges for v in e)) == nodes:   # same node order
@@ -66,6 +67,7 @@ def weighted_graph(edges: list) -> nx.Graph:
     """The graph with weighted ``edges`` ``[(u, v, weight), ...]`` (how a printed weighted
     graph rebuilds)."""
     G = ReproducibleGraph()
+    G.add_nodes_from(sorted({v for e in edges for v in e[:2]}))
     G.add_weighted_edges_from(edges)
     return G
 
@@ -134,12 +136,6 @@ def _connected_graphs(draw, min_nodes: int, max_nodes: int, families: tuple[str,
         degrees = [k for k in range(2, n) if (n * k) % 2 == 0] or [n - 1]
         k = draw(st.sampled_from(degrees))
         return topology.paper_graph(n, k + 1, "uniform", seed)
-    if family == "ring":
-        return topology.ring_graph(n)
-    if family == "path":
-        return topology.path_graph(n)
-    if family == "star":
-        return topology.star_graph(n)
     return _family_graph(family, n, seed)
 
 
@@ -344,7 +340,7 @@ def weighted_graphs(min_nodes: int = 3, max_nodes: int = 8,
     ``weighted_graph([...])`` call that rebuilds them).
     """
     families = _choices_arg("families", families, GRAPH_FAMILIES)
-    min_nodes = as_int("min_nodes", min_nodes, minimum=3 if "ring" in families else 2)
+    min_nodes = as_int("min_nodes", min_nodes, minimum=2)       # a 2-node "ring" is a path
     max_nodes = as_int("max_nodes", max_nodes, minimum=min_nodes, maximum=200)
     decades = as_float("decades", decades, positive=True)
     half = decades / 2
@@ -456,9 +452,7 @@ def doubly_stochastic_matrices(min_nodes: int = 2, max_nodes: int = 8, *,
         kind = draw(st.sampled_from(kinds))
         lz = draw(st.sampled_from(lazies))
         if kind == "graph":
-            G = draw(_connected_graphs(max(min_nodes, 3) if "ring" in families else min_nodes,
-                                       max(max_nodes, 3) if "ring" in families else max_nodes,
-                                       families))
+            G = draw(_connected_graphs(min_nodes, max_nodes, families))
             n, support = _structure_of(G)
         else:
             n = draw(st.integers(min_nodes, max_nodes))
