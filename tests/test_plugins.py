@@ -102,3 +102,73 @@ def test_claim_modules_by_name_and_bad_modules(tmp_path, monkeypatch, capsys):
     assert main(["check", "--claims", str(dup), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--claims" in err and "already registered" in err
+
+
+# --- users' modules behave like code (issue 24) -------------------------------------------
+def test_a_user_claim_reusing_a_builtin_id_is_refused_naming_both_places(tmp_path, capsys):
+    mod = tmp_path / "reuse.py"
+    mod.write_text("from proofs_check import REGISTRY, Evidence\n"
+                   "@REGISTRY.claim('paper.eq24.ratio-bound', statement='mine')\n"
+                   "def mine(ctx):\n    return Evidence('numerical', 'x', passed=False)\n")
+    assert main(["check", "--claims", str(mod), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "already registered by proofs_check" in err and "paper" in err and "reuse.py:2" in err
+    assert all(getattr(c, "__module__", "").startswith("proofs_check")
+               for c in REGISTRY.get("paper.eq24.ratio-bound").checks)
+
+
+def test_two_user_modules_cannot_share_an_id_and_a_failed_import_leaves_nothing(tmp_path):
+    body = ("from proofs_check import REGISTRY, Evidence\n"
+            "@REGISTRY.claim('my.shared-id', statement='s')\n"
+            "def c(ctx):\n    return Evidence('numerical', 'x', passed=True)\n")
+    (tmp_path / "first.py").write_text(body)
+    (tmp_path / "second.py").write_text(body + "@REGISTRY.claim('my.only-second', statement='t')\n"
+                                        "def d(ctx):\n    return Evidence('numerical', 'y', passed=True)\n")
+    try:
+        load_claim_module(str(tmp_path / "first.py"))
+        with pytest.raises(ClaimLoadError, match=r"already registered by .*first\.py"):
+            load_claim_module(str(tmp_path / "second.py"))
+        assert len(REGISTRY.get("my.shared-id").checks) == 1
+        assert "my.only-second" not in REGISTRY
+    finally:
+        for cid in ("my.shared-id", "my.only-second"):
+            REGISTRY._claims.pop(cid, None)
+
+
+def test_helpers_beside_a_module_import_and_key_its_cache(tmp_path):
+    from proofs_check.engine.registry import CheckContext
+
+    (tmp_path / "my_helper.py").write_text("LIMIT = 0.5\n")
+    (tmp_path / "uses_helper.py").write_text(
+        "from proofs_check import REGISTRY, Evidence\n"
+        "import my_helper\n"
+        "@REGISTRY.claim('my.helper-limit', statement='limit below one')\n"
+        "def c(ctx):\n"
+        "    return Evidence('numerical', 'limit', passed=my_helper.LIMIT < 1)\n")
+    try:
+        load_claim_module(str(tmp_path / "uses_helper.py"))
+        claim = REGISTRY.get("my.helper-limit")
+        before = claim.fingerprint(CheckContext("smoke"))
+        (tmp_path / "my_helper.py").write_text("LIMIT = 2.0\n")     # edit a helper's constant
+        assert claim.fingerprint(CheckContext("smoke")) != before
+        (tmp_path / "my_helper.py").write_text("LIMIT = 0.5\n")
+        assert claim.fingerprint(CheckContext("smoke")) == before
+        (tmp_path / "unrelated.py").write_text("X = 1\n")            # not imported: no effect
+        assert claim.fingerprint(CheckContext("smoke")) == before
+    finally:
+        REGISTRY._claims.pop("my.helper-limit", None)
+        sys.modules.pop("my_helper", None)
+
+
+def test_readme_bound_example_runs_verbatim(tmp_path, monkeypatch, forget_my_claims):
+    section = _section("Searching for counterexamples")
+    code = re.search(r"```python\n(# my_bounds.py\n.*?)```", section, re.S).group(1)
+    (tmp_path / "my_bounds.py").write_text(code)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--claims", "my_bounds.py", "--only", "my.*", "--out", "o",
+                 "--quiet"]) == 0
+    data = {c["id"]: c for c in json.loads(Path("o/report-partial.json").read_text())["claims"]}
+    assert data["my.davis-kahan"]["verdict"] == "holds"
+    assert "closest approach lhs/rhs" in data["my.davis-kahan"]["reason"]
+    failed = data["my.davis-kahan-sqrt2"]
+    assert failed["verdict"] == "fails" and failed["counterexample"]["ratio"] > 1
