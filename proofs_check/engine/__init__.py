@@ -7,7 +7,9 @@
 - :mod:`.rates`: exponent fits for ``O(.)``/``Theta(.)`` claims;
 - :mod:`.empirical`: verdicts from repeated (seeded) runs;
 - :mod:`.monte_carlo`, :mod:`.gradients`: sampling and derivative checks;
-- :mod:`.search`, :mod:`.strategies`: hypothesis search for counterexamples and the strategies;
+- :mod:`.search`, :mod:`.strategies`: the worst-case search (targeted hypothesis, refinement
+  over a strategy's parameters, minimal counterexamples) and the strategies;
+- :mod:`.inequalities`: :func:`~.inequalities.bound`, a bound as a claim in a few lines;
 - :mod:`.grids`: validated parameter grids and a resumable per-point cache.
 
 Nothing here knows about a particular paper; the claims live in :mod:`proofs_check.claims`

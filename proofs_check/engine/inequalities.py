@@ -32,7 +32,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 
 from .registry import REGISTRY, CheckContext, Evidence, Registry
 from .search import SEARCH_MODES, reproducible_repr, search_space, worst_case
