@@ -73,3 +73,9 @@ def test_bad_bounds_are_refused_at_registration():
         bound_evidence(abs, abs, V, tol=-1)
     with pytest.raises(ValueError, match="budget"):
         bound_evidence(abs, abs, V, budget={"examples": 3})
+
+
+def test_infinite_sides_are_decided_not_nan():
+    assert _verdict(lambda x: 1.0, lambda x: math.inf).status == "holds"
+    assert _verdict(lambda x: 1.0, lambda x: math.inf, ">=").status == "fails"
+    assert _verdict(lambda x: math.inf, lambda x: 1.0).status == "fails"

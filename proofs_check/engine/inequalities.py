@@ -20,23 +20,23 @@ How a relation is decided (``tol`` absolute, ``rtol`` relative to ``|rhs|``; ``t
   round-off: it must hold by more than the tolerance; ``>`` likewise;
 - ``==``: violated where ``|lhs - rhs| > tau``.
 
-The search is steered by the scale-free slack ``(rhs - lhs) / (|lhs| + |rhs|)`` (for ``==``,
-``-|lhs - rhs| / (|lhs| + |rhs|)``). A bound that holds says how close the search came: the
-evidence carries the worst ratio ``lhs / rhs`` reached and the instance where it was reached.
+The search is steered by a scale-free slack with the tolerance built in (:func:`_slack`),
+negative exactly where the relation is violated. A bound that holds says how close the search
+came: the evidence carries the ratio ``lhs / rhs`` at the worst instance and that instance.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
-
 
 from .registry import REGISTRY, CheckContext, Evidence, Registry
 from .search import SEARCH_MODES, reproducible_repr, search_space, worst_case
 
 RELATIONS = ("<=", "<", "==", ">=", ">")
+_TINY = 5e-324          # the smallest positive float: a violated slack is never -0.0
 
 # search effort per profile: hypothesis examples, refined starts, evaluations per refinement
 BUDGETS = {"smoke": {"max_examples": 60, "refine": 2, "maxfev": 150},
@@ -54,9 +54,14 @@ def _sides(relation: str, lhs: float, rhs: float) -> tuple[float, float]:
     return (rhs, lhs) if relation in (">=", ">") else (lhs, rhs)
 
 
+def _tau(rhs: float, tol: float, rtol: float) -> float:
+    """The tolerance ``tol + rtol |rhs|`` (``tol`` alone when ``rtol = 0``, even at ``rhs = inf``)."""
+    return tol + rtol * abs(rhs) if rtol else tol
+
+
 def _violated(relation: str, lhs: float, rhs: float, tol: float, rtol: float) -> bool:
     small, large = _sides(relation, lhs, rhs)
-    tau = tol + rtol * abs(rhs)
+    tau = _tau(rhs, tol, rtol)
     if relation == "==":
         return abs(lhs - rhs) > tau
     if relation in ("<", ">"):
@@ -64,27 +69,41 @@ def _violated(relation: str, lhs: float, rhs: float, tol: float, rtol: float) ->
     return small > large + tau
 
 
-def _scaled_slack(relation: str, lhs: float, rhs: float, tol: float, rtol: float) -> float:
-    """The slack in units of the sides' size, with the tolerance ``tau`` built in, so that it is
-    negative exactly where the relation is violated (``<= 0`` for strict ones):
-    ``(large - small + tau) / (|lhs| + |rhs| + tau)`` for ``<=``, ``- tau`` for ``<``, and
-    ``(tau - |lhs - rhs|) / (...)`` for ``==``. Round-off at zero scale never looks tight."""
+def _slack(relation: str, lhs: float, rhs: float, tol: float, rtol: float) -> float:
+    """The slack in units of the sides' size, with the tolerance ``tau`` built in:
+    ``(large - small + tau) / (|lhs| + |rhs| + tau)`` for ``<=``/``>=``, ``- tau`` in place of
+    ``+ tau`` for ``<``/``>``, ``(tau - |lhs - rhs|) / (...)`` for ``==``. Its sign is set by
+    :func:`_violated` (negative exactly where the relation is violated, whatever the round-off
+    of the division), so :func:`.search.worst_case` decides with ``slack < 0``. Round-off at
+    zero scale never looks tight. NaN where a side is NaN."""
     if math.isnan(lhs) or math.isnan(rhs):
         return math.nan
+    bad = _violated(relation, lhs, rhs, tol, rtol)
     small, large = _sides(relation, lhs, rhs)
-    if math.isinf(small) or math.isinf(large):
-        if small == large:
-            return 0.0 if relation in ("<", ">", "==") else 1.0
-        return -1.0 if small > large or relation == "==" else 1.0
-    tau = tol + rtol * abs(rhs)
+    tau = _tau(rhs, tol, rtol)
     scale = abs(lhs) + abs(rhs) + tau
+    if math.isinf(scale):                  # an infinite side: violated, equal, or far from it
+        return -1.0 if bad else 0.0 if lhs == rhs else 1.0
     if scale == 0:
-        return 0.0 if relation in ("<", ">") else 1.0
-    if relation == "==":
-        return (tau - abs(lhs - rhs)) / scale
-    if relation in ("<", ">"):
-        return (large - small - tau) / scale
-    return (large - small + tau) / scale
+        s = 0.0
+    elif relation == "==":
+        s = (tau - abs(lhs - rhs)) / scale
+    else:
+        s = (large - small + (-tau if relation in ("<", ">") else tau)) / scale
+    return min(s, -_TINY) if bad else max(s, 0.0)
+
+
+def _check_args(lhs, rhs, relation: str, tol, rtol, mode: str) -> None:
+    if relation not in RELATIONS:
+        raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
+    for name, f in (("lhs", lhs), ("rhs", rhs)):
+        if not callable(f):
+            raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+    for name, v in (("tol", tol), ("rtol", rtol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or not math.isfinite(v):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    if mode not in SEARCH_MODES:
+        raise ValueError(f"mode must be one of {SEARCH_MODES}, got {mode!r}")
 
 
 def _strategies(over) -> list[tuple[str, Any]]:
@@ -109,16 +128,7 @@ def bound_evidence(lhs: Callable, rhs: Callable, over, *, relation: str = "<=",
                    mode: str = "guided", budget: dict | None = None) -> list[Evidence]:
     """One piece of evidence per strategy in ``over`` for ``lhs(value) <relation> rhs(value)``
     (tuple values are unpacked into the arguments), from :func:`.search.worst_case`."""
-    if relation not in RELATIONS:
-        raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
-    for name, f in (("lhs", lhs), ("rhs", rhs)):
-        if not callable(f):
-            raise TypeError(f"{name} must be callable, got {type(f).__name__}")
-    for name, v in (("tol", tol), ("rtol", rtol)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or not math.isfinite(v):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-    if mode not in SEARCH_MODES:
-        raise ValueError(f"mode must be one of {SEARCH_MODES}, got {mode!r}")
+    _check_args(lhs, rhs, relation, tol, rtol, mode)
     opts = dict(BUDGETS[profile])
     if budget:
         unknown = set(budget) - set(opts)
@@ -128,19 +138,10 @@ def bound_evidence(lhs: Callable, rhs: Callable, over, *, relation: str = "<=",
     ineq = f"lhs {relation} rhs"
     out = []
     for label, strategy in _strategies(over):
-        last: dict = {}                      # the sides at the value evaluated last
-
         def slack(value):
-            a, b = _call(lhs, value), _call(rhs, value)
-            last.clear()
-            last[id(value)] = (a, b)
-            return _scaled_slack(relation, a, b, tol, rtol)
+            return _slack(relation, _call(lhs, value), _call(rhs, value), tol, rtol)
 
-        def violated(value):
-            a, b = last.get(id(value)) or (_call(lhs, value), _call(rhs, value))
-            return not (math.isnan(a) or math.isnan(b)) and _violated(relation, a, b, tol, rtol)
-
-        res = worst_case(slack, strategy, violated=violated, mode=mode, seed=seed, **opts)
+        res = worst_case(slack, strategy, mode=mode, seed=seed, **opts)
         a, b = _call(lhs, res.value), _call(rhs, res.value)
         ratio = a / b if b != 0 and math.isfinite(a) and math.isfinite(b) else None
         nums = {"lhs": a, "rhs": b, "worst_ratio": ratio, "worst_scaled_slack": res.slack,
@@ -193,24 +194,18 @@ def bound(claim_id: str, *, lhs: Callable, rhs: Callable, over, relation: str = 
     unguided baseline). Returns the check function (registered in ``registry``, default the
     process-wide one).
     """
-    if relation not in RELATIONS:
-        raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
-    for name, f in (("lhs", lhs), ("rhs", rhs)):
-        if not callable(f):
-            raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+    _check_args(lhs, rhs, relation, tol, rtol, mode)
     _strategies(over)
-    if mode not in SEARCH_MODES:
-        raise ValueError(f"mode must be one of {SEARCH_MODES}, got {mode!r}")
     registry = REGISTRY if registry is None else registry
-    caller = inspect.stack()[1]
+    caller = sys._getframe(1)
 
     def check(ctx: CheckContext) -> list[Evidence]:
         return bound_evidence(lhs, rhs, over, relation=relation, tol=tol, rtol=rtol,
                               profile=ctx.profile, seed=ctx.seed, mode=mode, budget=budget)
 
     check.__name__ = f"bound_{claim_id}"
-    check.__module__ = caller.frame.f_globals.get("__name__", check.__module__)
-    check.dssl_source = (caller.filename, caller.lineno)
+    check.__module__ = caller.f_globals.get("__name__", check.__module__)
+    check.dssl_source = (caller.f_code.co_filename, caller.f_lineno)
     check.dssl_bound = {"lhs": lhs, "rhs": rhs, "over": over, "relation": relation, "tol": tol,
                         "rtol": rtol}      # what bound_evidence needs to re-run it (benchmarks)
     return registry.claim(claim_id, source=source,

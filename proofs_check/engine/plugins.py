@@ -66,7 +66,7 @@ def load_claim_module(spec: str) -> ModuleType:
         folder = str(path.parent)
         if folder not in sys.path:          # helpers beside the module import as in a script
             sys.path.insert(0, folder)
-        state = REGISTRY.checkpoint()
+        state, outer = REGISTRY.checkpoint(), REGISTRY.loading
         REGISTRY.loading = str(path)
         try:
             module_spec.loader.exec_module(module)
@@ -76,11 +76,11 @@ def load_claim_module(spec: str) -> ModuleType:
             raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                                  f"{type(exc).__name__}: {exc}") from exc
         finally:
-            REGISTRY.loading = None
+            REGISTRY.loading = outer      # a module loaded from another keeps its loader's
         return module
     if spec in sys.modules:
         return sys.modules[spec]
-    state = REGISTRY.checkpoint()
+    state, outer = REGISTRY.checkpoint(), REGISTRY.loading
     REGISTRY.loading = spec
     try:
         return importlib.import_module(spec)
@@ -96,7 +96,7 @@ def load_claim_module(spec: str) -> ModuleType:
         raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                              f"{type(exc).__name__}: {exc}") from exc
     finally:
-        REGISTRY.loading = None
+        REGISTRY.loading = outer
 
 
 def registered_modules() -> list[tuple[str, str]]:

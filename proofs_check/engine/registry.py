@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -32,8 +33,8 @@ import numpy as np
 
 VERDICTS = ("holds", "fails", "inconclusive")
 EVIDENCE_KINDS = ("numerical", "symbolic", "empirical")
-PROFILES = ("quick", "full", "smoke")
-TOOLKIT_PACKAGES = ("theory", "simulators", "proofs_check")   # smoke: tiny grids, for the test suite
+PROFILES = ("quick", "full", "smoke")   # smoke: tiny grids, for the test suite
+TOOLKIT_PACKAGES = ("theory", "simulators", "proofs_check")
 
 
 @dataclass
@@ -245,30 +246,25 @@ def _local_imports(path, root) -> list:
     from pathlib import Path
 
     base = Path(path).resolve().parent
-    seen, todo = [], [Path(path).resolve()]
+    seen, todo = set(), [Path(path).resolve()]
     while todo:
         f = todo.pop()
         if f in seen or not f.is_file():
             continue
-        seen.append(f)
+        seen.add(f)
         try:
             tree = ast.parse(f.read_bytes())
         except (SyntaxError, ValueError):
             continue
-        names = []
+        names = []                       # (folder, dotted parts) of every imported name
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                names += [a.name for a in node.names]
+                names += [(base, a.name.split(".")) for a in node.names]
             elif isinstance(node, ast.ImportFrom):
-                here = f.parent if node.level else base
-                for _ in range(max(node.level - 1, 0)):
-                    here = here.parent
-                mod = (node.module or "").split(".") if node.module else []
-                names += [(here, mod + [a.name]) for a in node.names] + [(here, mod)]
-                continue
-        for name in names:
-            here, parts = (name if isinstance(name, tuple) else (base, name.split(".")))
-            parts = [p for p in parts if p]
+                here = f.parents[node.level - 1] if node.level else base
+                mod = node.module.split(".") if node.module else []
+                names += [(here, mod)] + [(here, mod + [a.name]) for a in node.names]
+        for here, parts in names:
             for k in range(len(parts), 0, -1):
                 stem = here.joinpath(*parts[:k])
                 for cand in (stem.with_suffix(".py"), stem / "__init__.py"):
@@ -296,7 +292,7 @@ def module_fingerprint(module_name: str) -> str:
     return h.hexdigest()
 
 
-def code_fingerprint(packages: tuple[str, ...] = ("theory", "simulators", "proofs_check")) -> str:
+def code_fingerprint(packages: tuple[str, ...] = TOOLKIT_PACKAGES) -> str:
     """SHA-256 of every ``.py`` file under ``packages`` (default: the whole toolkit), except the
     :data:`PRESENTATION_MODULES`. An entry is a folder (every ``.py`` file below it) or one file,
     relative to the repository root (``"theory/topology.py"``).
@@ -505,12 +501,12 @@ class Registry:
     def add(self, claim: Claim) -> Claim:
         if not isinstance(claim.id, str) or not claim.id or " " in claim.id:
             raise ValueError(f"claim ID must be a non-empty string without spaces, got {claim.id!r}")
-        if not claim.where:
-            frame = inspect.stack()[1]
-            if frame.filename == __file__:
-                frame = inspect.stack()[2]
-            claim.where = f"{frame.filename}:{frame.lineno}"
-            claim.origin = claim.origin or self._origin(frame.frame.f_globals.get("__name__"))
+        if not claim.where:                     # called directly: the caller outside this file
+            frame = sys._getframe(1)
+            while frame.f_code.co_filename == __file__:
+                frame = frame.f_back
+            claim.where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            claim.origin = claim.origin or self._origin(frame.f_globals.get("__name__"))
         if claim.id in self._claims:
             first = self._claims[claim.id]
             raise ValueError(f"claim {claim.id!r} is already registered by {first.origin} "

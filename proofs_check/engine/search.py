@@ -159,19 +159,13 @@ class WorstCase:
     def n_evaluations(self) -> int:
         return int(sum(self.evaluations.values()))
 
-    def describe(self) -> str:
-        stages = ", ".join(f"{v} {k}" for k, v in self.evaluations.items() if v)
-        head = (f"violated: slack {self.slack:.4g} < -{self.tol:g}" if self.violated
-                else f"no violation beyond the tolerance {self.tol:g}; smallest slack {self.slack:.4g}")
-        return f"{head} ({self.origin}; {self.n_evaluations} evaluations: {stages})"
-
 
 class _Tracker:
     """Evaluates the slack and keeps the worst values seen (one per distinct point)."""
 
-    def __init__(self, slack: Callable, violated: Callable, keep: int):
-        self.slack, self.violated, self.keep = slack, violated, keep
-        self.best: list = []          # (violated, slack, order, origin, point, value), worst first
+    def __init__(self, slack: Callable, keep: int):
+        self.slack, self.keep = slack, keep
+        self.best: list = []          # (slack, order, origin, point, value), smallest slack first
         self.order = itertools.count()
         self.counts: dict[str, int] = {}
         self.nonfinite, self.nonfinite_value = 0, None
@@ -191,14 +185,13 @@ class _Tracker:
             if self.nonfinite_value is None:
                 self.nonfinite_value = value
             return math.inf
-        bad = bool(self.violated(value, s))
         key = repr(point) if point is not None else reproducible_repr(value)
         if key not in self._seen:
             self._seen.add(key)
-            self.best.append((bad, s, next(self.order), origin, point, value))
-            self.best.sort(key=lambda t: (not t[0], t[1], t[2]))
+            self.best.append((s, next(self.order), origin, point, value))
+            self.best.sort(key=lambda t: t[:2])
             del self.best[self.keep:]
-        return s - 1.0 if bad else s
+        return s
 
 
 def _base_settings(**kw) -> settings:
@@ -214,7 +207,7 @@ def _round_sig(x: float, digits: int) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def _simplify(space: SearchSpace, structure, theta: np.ndarray, violated: Callable,
+def _simplify(space: SearchSpace, structure, theta: np.ndarray, tol: float,
               slack: Callable, budget: int = 400) -> tuple[np.ndarray, float, int]:
     """Round ``theta`` coordinate by coordinate to as few significant digits (0 included) as
     keep the value violating; returns the rounded parameters, their slack and the evaluations."""
@@ -230,9 +223,8 @@ def _simplify(space: SearchSpace, structure, theta: np.ndarray, violated: Callab
             if trial[j] == theta[j]:
                 continue
             used += 1
-            value = space.build(structure, trial)
-            t = float(slack(value))
-            if violated(value, t):
+            t = float(slack(space.build(structure, trial)))
+            if t < -tol:
                 theta, s = trial, t
     return theta, s, used
 
@@ -240,7 +232,7 @@ def _simplify(space: SearchSpace, structure, theta: np.ndarray, violated: Callab
 def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
                max_examples: int = 300, refine: int = 4, maxfev: int = 400,
                mode: str = "guided", seed: int = 0, shrink: bool = True,
-               unpack: bool = False, violated: Callable[[Any], bool] | None = None) -> WorstCase:
+               unpack: bool = False) -> WorstCase:
     """Search ``strategy`` for the value where ``slack`` is smallest (most violated).
 
     Parameters
@@ -267,10 +259,7 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
     shrink : bool
         Look for a minimal counterexample once a violation is found.
     unpack : bool
-        Call ``slack(*value)`` (and ``violated(*value)``) for tuple values.
-    violated : callable, optional
-        ``violated(value) -> bool`` decides a violation instead of ``slack < -tol`` (for
-        relations such as ``==`` or a tolerance on another scale); violated values rank first.
+        Call ``slack(*value)`` for tuple values.
     """
     if not callable(slack):
         raise TypeError(f"slack must be callable, got {type(slack).__name__}")
@@ -287,14 +276,8 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0 or not math.isfinite(tol):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
     fn = (lambda v: slack(*v)) if unpack else slack
-    if violated is None:
-        is_bad = lambda v, s: s < -tol   # noqa: E731
-    elif not callable(violated):
-        raise TypeError(f"violated must be callable or None, got {type(violated).__name__}")
-    else:
-        is_bad = (lambda v, s: violated(*v)) if unpack else (lambda v, s: violated(v))  # noqa: E731
     guided = mode == "guided"
-    tracker = _Tracker(fn, is_bad, keep=max(refine, 1) * 4)
+    tracker = _Tracker(fn, keep=max(refine, 1) * 4)
 
     # 1. named instances
     if guided and space is not None:
@@ -321,13 +304,13 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
     if guided and space is not None and refine:
         starts, structures = [], set()
         for entry in list(tracker.best):          # distinct structures first, then the rest
-            if entry[4] is not None and repr(entry[4][0]) not in structures:
-                structures.add(repr(entry[4][0]))
+            if entry[3] is not None and repr(entry[3][0]) not in structures:
+                structures.add(repr(entry[3][0]))
                 starts.append(entry)
-        starts += [e for e in tracker.best if e[4] is not None and not any(e is x for x in starts)]
+        starts += [e for e in tracker.best if e[3] is not None and not any(e is x for x in starts)]
         from scipy.optimize import minimize
 
-        for _, _, _, origin, (structure, theta0), _ in starts[:refine]:
+        for _, _, origin, (structure, theta0), _ in starts[:refine]:
             if not len(theta0):
                 continue
 
@@ -344,8 +327,8 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
     if not tracker.best:
         raise ValueError("the search evaluated no finite slack: the bound is undefined (NaN) on "
                          f"every value tried, e.g. {reproducible_repr(tracker.nonfinite_value)[:300]}")
-    bad, s, _, origin, point, value = tracker.best[0]
-    result = WorstCase(value, s, bad, float(tol), origin, mode, point,
+    s, _, origin, point, value = tracker.best[0]
+    result = WorstCase(value, s, s < -tol, float(tol), origin, mode, point,
                        evaluations=tracker.counts, nonfinite=tracker.nonfinite,
                        nonfinite_value=tracker.nonfinite_value)
 
@@ -358,7 +341,7 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
                 if guided:
                     target(float(np.clip(-t, -_BIG, _BIG)) if not math.isnan(t) else -_BIG,
                            label="violation")
-                return not math.isnan(t) and is_bad(v, t)
+                return t < -tol                # False for NaN
 
             drawn = find(draws, violating, settings=_base_settings(
                 max_examples=max_examples, derandomize=True,
@@ -370,7 +353,7 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
         except NoSuchExample:
             if space is not None and point is not None:
                 theta, t, used = _simplify(space, point[0], np.asarray(point[1], dtype=float),
-                                           is_bad, fn)
+                                           tol, fn)
                 tracker.counts["simplify"] = used
                 result.minimal = space.build(point[0], theta)
                 result.minimal_slack = t

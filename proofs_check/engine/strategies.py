@@ -374,35 +374,27 @@ def weighted_graphs(min_nodes: int = 3, max_nodes: int = 8,
                        f"{decades:g} decades").strategy()
 
 
-def _sym_ds_on_graph(n: int, edges, theta, lazy: bool) -> np.ndarray:
+def _sym_ds_on_graph(n: int, edges, theta) -> np.ndarray:
     """``W = I - sum_e w_e (e_u - e_v)(e_u - e_v)^T`` with ``w_e = s_e / max(d_u, d_v)``,
     ``s_e = clip((theta_e + 2)/4, 1e-3, 1)``: symmetric, doubly stochastic, ``W_ii >= 0``."""
-    deg = np.zeros(n)
-    for u, v in edges:
-        deg[u] += 1
-        deg[v] += 1
-    W = np.eye(n)
-    s = np.clip((np.asarray(theta) + 2.0) / 4.0, 1e-3, 1.0)
-    for (u, v), x in zip(edges, s):
-        w = x / max(deg[u], deg[v])
-        W[u, v] += w
-        W[v, u] += w
-        W[u, u] -= w
-        W[v, v] -= w
-    return (np.eye(n) + W) / 2 if lazy else W
+    u, v = np.asarray(edges, dtype=int).reshape(-1, 2).T
+    deg = np.bincount(np.concatenate([u, v]), minlength=n)
+    w = np.clip((np.asarray(theta, dtype=float) + 2.0) / 4.0, 1e-3, 1.0) / np.maximum(deg[u], deg[v])
+    W = np.zeros((n, n))
+    W[u, v] = W[v, u] = w
+    return W + np.diag(1.0 - W.sum(axis=1))
 
 
 def _sym_ds_birkhoff(n: int, perms, theta) -> np.ndarray:
     """``W = sum_k p_k (P_k + P_k^T)/2`` with ``p = softmax(theta)``: symmetric doubly stochastic."""
-    t = np.asarray(theta, dtype=float)
-    p = np.exp(t - t.max())
-    p /= p.sum()
+    from scipy.special import softmax
+
+    p = softmax(np.asarray(theta, dtype=float))
     W = np.zeros((n, n))
     rows = np.arange(n)
     for pk, perm in zip(p, perms):
-        P = np.zeros((n, n))
-        P[rows, list(perm)] = 1.0
-        W += pk * (P + P.T) / 2
+        np.add.at(W, (rows, np.asarray(perm)), pk / 2)
+        np.add.at(W, (np.asarray(perm), rows), pk / 2)
     return W
 
 
@@ -441,7 +433,7 @@ def doubly_stochastic_matrices(min_nodes: int = 2, max_nodes: int = 8, *,
 
     def build(structure, theta):
         kind, n, support, lz, m = structure
-        W = (_sym_ds_on_graph(n, support, theta[:m], False) if kind == "graph"
+        W = (_sym_ds_on_graph(n, support, theta[:m]) if kind == "graph"
              else _sym_ds_birkhoff(n, support, theta[:m]))
         if lz:
             W = (np.eye(n) + W) / 2
