@@ -129,3 +129,30 @@ def framework_optima(X, c: int, *, W=None, t: int = 1, sizes=None) -> dict:
         out["decl_global"] = family_optimum(decl_global_target(X, W), c)
         out["decl_clients"] = family_optima(decl_targets(X, W, t), c)
     return out
+
+
+def mim_main_block(w) -> np.ndarray:
+    """``B_kl = sum_{j not in {k, l}} w_j`` (``k != l``), ``B_kk = 0``: the main ``[N]`` block of
+    the MIM surrogate's mixed population target ``sum_j w_j X_j^M`` divided by ``p(1-p) tau^2 (E q)^2``
+    (docs/theory.md §6, fix.thm4.2). Equivalently ``B = f 1^T + 1 f^T - 2 diag(f)`` with
+    ``f = (sum w)/2 - w``."""
+    w = as_array("w", w, ndim=1)
+    if w.size < 2 or np.any(w < 0):
+        raise ValueError(f"w must hold at least 2 non-negative client weights, got {w!r}")
+    B = w.sum() - w[:, None] - w[None, :]
+    np.fill_diagonal(B, 0.0)
+    return B
+
+
+def mim_limit_representability(w) -> np.ndarray:
+    """``v_k^2`` for the Perron vector ``v`` of :func:`mim_main_block` over the coordinates the
+    block reaches (0 elsewhere): the representability of the main coordinates that the MIM
+    surrogate's optimum reaches in population and as ``d -> infinity`` (its only positive
+    eigenvalue on ``[N]``; fix.thm4.2, fix.thm4.6)."""
+    B = mim_main_block(w)
+    keep = np.flatnonzero(np.abs(B).sum(axis=1) > 0)
+    out = np.zeros(B.shape[0])
+    if keep.size:
+        vecs = np.linalg.eigh(B[np.ix_(keep, keep)])[1]
+        out[keep] = vecs[:, -1] ** 2
+    return out

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from theory.frameworks import decl_global_weights
+from theory.frameworks import decl_global_weights, mim_limit_representability
 
 from ..engine.rates import planted_rate_evidence, pooled_rate_evidence, rate_evidence
 from ..engine.registry import REGISTRY, CheckContext, Evidence, quantifiers
@@ -78,13 +78,7 @@ def perron_prediction(setting: PaperSetting, framework: str) -> np.ndarray:
 
 
 def _perron_sq(w: np.ndarray) -> np.ndarray:
-    n = w.size
-    B = np.array([[0.0 if k == l else w.sum() - w[k] - w[l] for l in range(n)] for k in range(n)])
-    keep = np.flatnonzero(np.abs(B).sum(axis=1) > 0)            # coordinates the block reaches
-    vals, vecs = np.linalg.eigh(B[np.ix_(keep, keep)])
-    out = np.zeros(n)
-    out[keep] = vecs[:, -1] ** 2
-    return out
+    return mim_limit_representability(w)
 
 
 def rate_over_beta(ctx, setting, prof, series, framework, offset, claimed, label, stat, *,

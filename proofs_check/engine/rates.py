@@ -9,10 +9,18 @@ argument) for curvature of finite-d curves. The margin is part of the claim: a r
 from the claimed one by less than ``delta`` cannot be refuted, so a claim that must be told from a
 rival exponent needs a margin below their distance.
 
-* ``"upper"`` (a claim ``q = O(d^g)``): holds if the interval lies at or below ``g + delta``;
-  fails if it lies above; inconclusive otherwise. A quantity that is exactly 0 on the grid holds.
-* ``"exact"`` (a claim ``q ~ d^g``): holds if the interval lies within ``g +- delta``; fails if
-  it misses that band; inconclusive otherwise.
+* ``"upper"`` (a claim ``q = O(d^g)``): holds if the interval lies at or below ``g + delta``
+  and does not lie wholly above ``g``; fails if it lies above ``g + delta``; inconclusive
+  otherwise. A quantity that is exactly 0 on the grid holds.
+* ``"exact"`` (a claim ``q ~ d^g``): holds if the interval lies within ``g +- delta`` and
+  contains ``g``; fails if it misses that band; inconclusive otherwise.
+
+So a claim never passes through its margin alone: an interval that excludes the claimed exponent
+(above it, for an upper bound) leaves the claim undecided until a longer grid brings the interval
+onto it (round-off of ``ROUNDOFF`` in the exponent is allowed for exact power laws). ``competitor``
+names the nearest rival exponent the derivation gives (e.g. a competing term's); the margin must
+be smaller than the distance to it (else ``ValueError``), so a pass also separates the two, and the
+evidence says whether the interval excludes the rival.
 
 A grid with NaN or infinite values is never decided: the points are named and the evidence is
 undecided (the fit would run on fewer points than asked). When undecided, the evidence says
@@ -32,6 +40,42 @@ from scipy import stats
 from .registry import Evidence
 
 DELTA = 0.05
+ROUNDOFF = 1e-9       # an exponent interval "contains" the claimed exponent within this
+
+
+def _decide(fit: "RateFit", claimed: float, kind: str, delta: float) -> bool | None:
+    """The decision of the module docstring for a fitted exponent interval."""
+    if kind == "upper":
+        if fit.low > claimed + delta:
+            return False
+        return True if fit.high <= claimed + delta and fit.low <= claimed + ROUNDOFF else None
+    if fit.high < claimed - delta or fit.low > claimed + delta:
+        return False
+    inside = claimed - delta <= fit.low and fit.high <= claimed + delta
+    return True if inside and fit.low - ROUNDOFF <= claimed <= fit.high + ROUNDOFF else None
+
+
+def check_competitor(claimed: float, competitor, delta: float) -> float | None:
+    """Validate a named rival exponent: finite, distinct from ``claimed`` and farther from it than
+    the margin ``delta`` (a margin that reaches the rival would let the rival pass). Returns it."""
+    if competitor is None:
+        return None
+    if isinstance(competitor, bool) or not isinstance(competitor, (int, float)) or not np.isfinite(competitor):
+        raise ValueError(f"competitor (the nearest rival exponent) must be a finite number, got {competitor!r}")
+    dist = abs(float(competitor) - float(claimed))
+    if not delta < dist:
+        raise ValueError(f"delta = {delta:g} must be smaller than the distance {dist:.3g} from the claimed exponent "
+                         f"{claimed:g} to its competitor {competitor:g}, or the competitor would pass too")
+    return float(competitor)
+
+
+def _competitor_text(fit: "RateFit", claimed: float, competitor: float | None) -> tuple[str, dict]:
+    if competitor is None:
+        return "", {}
+    excluded = not fit.low <= competitor <= fit.high
+    return (f"; nearest competing exponent {competitor:.3g} (distance {abs(competitor - claimed):.3g}): "
+            f"the interval {'excludes' if excluded else 'does not exclude'} it",
+            {"competitor": competitor, "competitor_excluded": excluded})
 
 
 @dataclass(frozen=True)
@@ -97,17 +141,19 @@ def deciding_d(d, values, claimed: float, *, kind: str = "upper", delta: float =
 def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                   params: dict | None = None, delta: float = DELTA,
                   ylabel: str = "quantity", floor: float = 0.0, tail: float = 0.5,
-                  variable: str = "d") -> Evidence:
+                  variable: str = "d", competitor: float | None = None) -> Evidence:
     """Evidence that ``values(d)`` is ``O(d^claimed)`` (``kind="upper"``) or ``~ d^claimed``.
 
     ``floor``: values with ``|v| <= floor`` are round-off and count as exact zeros (state it:
     e.g. ``1e-12`` for quantities computed from float64 eigenvectors). ``tail``: the fraction of
-    the grid fitted (the largest values of ``d``); ``variable`` names the grid in the summary.
+    the grid fitted (the largest values of ``d``); ``variable`` names the grid in the summary;
+    ``competitor``: the nearest rival exponent (module docstring).
     """
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
     if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < np.inf:
         raise ValueError(f"delta (the exponent margin) must be a positive number, got {delta!r}")
+    competitor = check_competitor(claimed, competitor, delta)
     d = np.asarray(d, dtype=float)
     v = np.asarray(values, dtype=float)
     if d.shape != v.shape or d.ndim != 1:
@@ -151,18 +197,16 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
     nums = {"exponent": fit.exponent, "ci_low": fit.low, "ci_high": fit.high,
             "constant": fit.constant, "claimed_exponent": claimed, "margin": delta,
             "d_min": float(d[0]), "d_max": float(d[-1]), "points_fitted": fit.n_points}
-    if kind == "upper":
-        passed = True if fit.high <= claimed + delta else False if fit.low > claimed + delta else None
-        rel = "O(%s^{%.3g})" % (variable, claimed)
-    else:
-        passed = (True if claimed - delta <= fit.low and fit.high <= claimed + delta
-                  else False if fit.high < claimed - delta or fit.low > claimed + delta else None)
-        rel = "~ %s^{%.3g}" % (variable, claimed)
+    passed = _decide(fit, claimed, kind, delta)
+    rel = ("O(%s^{%.3g})" if kind == "upper" else "~ %s^{%.3g}") % (variable, claimed)
     verdict = {True: "consistent with", False: "contradicts", None: "cannot decide"}[passed]
     summary = (f"{label}: fitted exponent {fit.exponent:.3f} [95% CI {fit.low:.3f}, {fit.high:.3f}], "
                f"constant {fit.constant:.3g}, over {variable} = {d[0]:.0e}..{d[-1]:.0e} "
                f"({'upper half' if tail == 0.5 else f'last {tail:.0%}'}); "
                f"{verdict} the claimed {rel} (margin {delta})")
+    ctext, cnums = _competitor_text(fit, claimed, competitor)
+    summary += ctext
+    nums.update(cnums)
     if passed is None:
         blocker, text, extra = _undecided(d, v, fit, claimed, kind=kind, delta=delta, tail=tail,
                                           variable=variable)
@@ -188,6 +232,13 @@ def _undecided(d, v, fit: RateFit, claimed: float, *, kind: str, delta: float, t
     edges = [claimed + delta] if kind == "upper" else [claimed - delta, claimed + delta]
     edge = min(edges, key=lambda e: abs(fit.exponent - e))
     gap = abs(fit.exponent - edge)
+    inside = fit.high <= claimed + delta and (kind == "upper" or fit.low >= claimed - delta)
+    if inside:                     # within the band but the interval excludes the claimed exponent
+        side = fit.low - claimed if fit.low > claimed else claimed - fit.high
+        return "excluded", (f"; the interval lies within the margin but excludes the claimed exponent by "
+                            f"{side:.3g}, so the margin alone would pass it: a grid reaching larger d "
+                            f"(structured or rotated routes) must bring the interval onto {claimed:.3g}"), \
+            {"excluded_by": side}
     if gap < delta / 2:
         if kind == "upper":
             refute = fit.low - claimed if fit.low > claimed else None
@@ -268,12 +319,17 @@ def fit_pooled_rate(d, groups: dict, offsets: dict, *, tail: float = 0.5,
 
 def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: float, *,
                          kind: str = "exact", delta: float = DELTA, params: dict | None = None,
-                         floor: float = 0.0, tail: float = 0.5, group_name: str = "group") -> Evidence:
+                         floor: float = 0.0, tail: float = 0.5, group_name: str = "group",
+                         competitor: float | None = None) -> Evidence:
     """Evidence that ``v_g(d) ~ d^{claimed + offset_g}`` (``kind="exact"``) or
     ``O(d^{claimed + offset_g})`` (``"upper"``) for every group, from the pooled fit
-    (:func:`fit_pooled_rate`); decided like :func:`rate_evidence` with margin ``delta``."""
+    (:func:`fit_pooled_rate`); decided like :func:`rate_evidence` with margin ``delta``. Pool only
+    groups whose derived scaling has the same form (the same offsets): the common exponent is
+    otherwise the exponent of nothing. ``competitor``: the nearest rival exponent (in the same
+    offset family)."""
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
+    competitor = check_competitor(claimed, competitor, delta)
     params = dict(params or {})
     nonfinite = {g: int(np.sum(~np.isfinite(np.asarray(v, dtype=float)))) for g, v in groups.items()}
     if any(nonfinite.values()):
@@ -288,20 +344,22 @@ def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: fl
     except ValueError as exc:
         return Evidence("numerical", f"{label}: no pooled rate could be fitted ({exc})", passed=None,
                         params=params)
-    if kind == "upper":
-        passed = True if fit.high <= claimed + delta else False if fit.low > claimed + delta else None
-    else:
-        passed = (True if claimed - delta <= fit.low and fit.high <= claimed + delta
-                  else False if fit.high < claimed - delta or fit.low > claimed + delta else None)
+    passed = _decide(fit, claimed, kind, delta)
     verdict = {True: "consistent with", False: "contradicts", None: "cannot decide"}[passed]
     d = np.asarray(d, dtype=float)
     summary = (f"{label}: pooled over {group_name} = {', '.join(f'{g:g}' if isinstance(g, float) else str(g) for g in groups)}, "
                f"common exponent {fit.exponent:.3f} [95% CI {fit.low:.3f}, {fit.high:.3f}] "
                f"({fit.n_points} points, d = {d[0]:.0e}..{d[-1]:.0e}, upper half of each); {verdict} the "
                f"claimed {'O' if kind == 'upper' else '~'}(d^{{{claimed:.3g} + offset}}) (margin {delta})")
+    ctext, cnums = _competitor_text(fit, claimed, competitor)
+    summary += ctext
+    if passed is None and fit.high <= claimed + delta and (kind == "upper" or fit.low >= claimed - delta):
+        summary += ("; the interval lies within the margin but excludes the claimed exponent, so only a "
+                    "grid reaching larger d can decide")
     return Evidence("numerical", summary, passed=passed,
                     numbers={"exponent": fit.exponent, "ci_low": fit.low, "ci_high": fit.high,
-                             "claimed_exponent": claimed, "margin": delta, "points_fitted": fit.n_points},
+                             "claimed_exponent": claimed, "margin": delta, "points_fitted": fit.n_points,
+                             **cnums},
                     params=params,
                     counterexample=None if passed is not False else
                     {"params": params, "fitted_exponent": fit.exponent, "claimed_exponent": claimed})
