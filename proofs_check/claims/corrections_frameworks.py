@@ -518,7 +518,7 @@ def _finite_sign_evidence(prof: dict) -> list[Evidence]:
                                 "xlabel": "d", "ylabel": "max |mean(s_Dec - s_Fed) - limit|"}))
     cl = prof["diff"][("cl-exact-views", beta)]
     mean_abs = np.abs(cl).mean(axis=(1, 2))
-    out.append(rate_evidence(f"CL (integrated views): mean |s_Dec - s_Fed| over graphs and draws", grid, mean_abs,
+    out.append(rate_evidence("CL (integrated views): mean |s_Dec - s_Fed| over graphs and draws", grid, mean_abs,
                              -0.5, kind="upper", delta=0.1, tail=1.0, competitor=0.0, ylabel="mean |s_Dec - s_Fed|",
                              params={"objective": "cl-exact-views", "quantifiers": quantifiers(
                                  index_set="k in [c] (the global model)", framework="DecL (Eq. 1) against FL",
