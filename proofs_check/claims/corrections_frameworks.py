@@ -496,7 +496,7 @@ def _finite_sign_evidence(prof: dict) -> list[Evidence]:
                         f"Holm over both one-sided t-tests per graph at {SIGN_ALPHA:g}): "
                         + "; ".join(f"{r['graph']} {r['mean']:.4f} [{r['ci'][0]:.4f}, {r['ci'][1]:.4f}] {r['sign']}"
                                     for r in rows) + f" -> {'all positive' if ok else 'not all positive'}",
-                        passed=ok, numbers={"rows": rows},
+                        passed=verdict, numbers={"rows": rows},
                         params={"objective": "mim-surrogate", "quantifiers": quantifiers(
                             index_set="k in [c] (the global model)", framework="DecL (Eq. 1) against FL",
                             regime=regime + "; decided at the largest d",
