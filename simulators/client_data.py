@@ -333,3 +333,59 @@ def minibatch_sampler(model: PaperModel, batch_size: int, kind: str, *, p: float
         return empirical_target(x, kind, p=p, H=H, noise=noise, rng=rng)
 
     return draw
+
+
+VIEW_MODELS = ("integrated", "sampled")
+
+
+def sampled_view_targets(model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
+                         pairs: int = 1, H_diag=None, noise: float = 1.0, clients=None) -> np.ndarray:
+    r"""CL targets with sampled views, ``(N, d, d)``: ``X_hat = (1/n) sum_j (1/k) sum_t
+    (b_jt a_jt^T + a_jt b_jt^T)/2`` with ``k = pairs`` pairs of views per sample, drawn exactly in
+    law without the samples (``n`` may be ``d^3``).
+
+    * Similar views ``a = x + xi``, ``b = x + xi'`` (``xi, xi' ~ N(0, noise I)``): with
+      ``a + b = 2x + sqrt(2) eta`` and ``a - b = sqrt(2) eta'`` independent,
+      ``X_hat = S_hat' + noise (W_1 - W_2) / (2 k n)``, where ``S_hat'`` is the sample second
+      moment of the model with ``mu^2 + noise/(2k)`` in place of ``mu^2``
+      (:func:`sampled_second_moments`), ``W_1 ~ W_d(n (k-1), I)`` and ``W_2 ~ W_d(n k, I)``
+      independent (the within-sample scatter of the ``k`` view noises, and the differences).
+    * Dissimilar views ``a = x + xi``, ``b = H x`` with ``H = diag(H_diag)`` on the first
+      ``len(H_diag)`` coordinates and the identity elsewhere: given the samples, ``sum_j x_j
+      xi_bar_j^T = sqrt(noise n / k) L Z`` (``S_hat = L L^T``, ``Z`` standard normal ``d x d``), so
+      ``X_hat = (H S_hat + S_hat H^T)/2 + sqrt(noise / (k n)) (H L Z + Z^T L^T H)/2``.
+
+    ``pairs -> infinity`` gives the integrated views (``S_hat``, or ``(H S_hat + S_hat H^T)/2``).
+    The law is checked against :func:`empirical_target` on drawn samples in the tests."""
+    from scipy import stats
+
+    n = as_int("n", n, minimum=1)
+    k = as_int("pairs", pairs, minimum=1)
+    noise = as_float("noise", noise, positive=True)
+    rng = np.random.default_rng(rng)
+    d = model.d
+    if n < d:
+        raise ValueError(f"n = {n} must be at least d = {d} for the exact route (the Wishart draws)")
+    if H_diag is None:
+        shifted = PaperModel(d, model.n_clients, tau=model.tau, mu=float(np.sqrt(model.mu**2 + noise / (2 * k))),
+                             rare_fraction=model.rare_fraction, rare_classes=model.rare_classes,
+                             q_values=model.q_values, q_probs=model.q_probs)
+        S = sampled_second_moments(shifted, n, rng, clients=clients)
+        for row in range(S.shape[0]):
+            W2 = np.atleast_2d(stats.wishart(df=n * k, scale=np.eye(d)).rvs(random_state=rng))
+            W1 = (np.atleast_2d(stats.wishart(df=n * (k - 1), scale=np.eye(d)).rvs(random_state=rng))
+                  if k > 1 else 0.0)
+            S[row] += noise * (W1 - W2) / (2 * k * n)
+        return S
+    h = np.ones(d)
+    hd = as_array("H_diag", H_diag, ndim=1)
+    if hd.size > d:
+        raise ValueError(f"H_diag has {hd.size} entries, more than d = {d}")
+    h[:hd.size] = hd
+    S = sampled_second_moments(model, n, rng, clients=clients)
+    out = np.empty_like(S)
+    for row in range(S.shape[0]):
+        L = np.linalg.cholesky(S[row])
+        C = np.sqrt(noise / (k * n)) * (h[:, None] * (L @ rng.standard_normal((d, d))))
+        out[row] = (h[:, None] * S[row] + S[row] * h[None, :]) / 2 + (C + C.T) / 2
+    return out

@@ -192,3 +192,49 @@ def test_rotated_targets_give_the_representability_law_of_the_dense_route():
         RotatedSecondMoment(model, d, 1, clients="dl")
     with pytest.raises(ValueError, match="H_A"):
         T.representability(c, np.ones(3))
+
+
+def test_sampled_view_targets_have_the_law_of_drawn_views():
+    """The exact-in-law sampled-view CL targets against views drawn on drawn samples: two-sample
+    KS tests on scalar statistics over many draws (similar views with 1 and 3 pairs; dissimilar)."""
+    from scipy import stats
+
+    from simulators.client_data import empirical_target, sample_clients, sampled_view_targets
+
+    model = PaperModel(9, 3, tau=2.0, mu=0.5, rare_fraction=0.2, rare_classes=[2, 4, 0])
+    n, reps = 40, 600
+    h = np.array([1.5, 0.5, 1.5, 0.5, 1.5, 0.5])
+    H = np.diag(np.concatenate([h, np.ones(3)]))
+    rng = np.random.default_rng(5)
+
+    def stats_of(X):
+        return np.array([X[0, 0, 0], X[0, 1, 2], X[0, 0, 8], X[0, 8, 8], np.trace(X[0]),
+                         np.linalg.eigvalsh(X[0])[-1], np.linalg.eigvalsh(X[0])[0]])
+
+    for label, kwargs in (("similar, 1 pair", {}), ("similar, 3 pairs", {"pairs": 3}),
+                          ("dissimilar", {"H_diag": h})):
+        exact, drawn = [], []
+        for _ in range(reps):
+            exact.append(stats_of(sampled_view_targets(model, n, rng, clients=[0], **kwargs)))
+            x, _ = sample_clients(model, n, rng)
+            k = kwargs.get("pairs", 1)
+            if "H_diag" in kwargs:
+                X = empirical_target(x, "cl-dissimilar", H=H, rng=rng)
+            else:
+                X = np.mean([empirical_target(x, "cl-similar", rng=rng) for _ in range(k)], axis=0)
+            drawn.append(stats_of(X))
+        exact, drawn = np.array(exact), np.array(drawn)
+        p = [stats.ks_2samp(exact[:, j], drawn[:, j]).pvalue for j in range(exact.shape[1])]
+        assert min(p) > 1e-3 / len(p), (label, p)
+
+
+def test_sampled_view_targets_reject_bad_input():
+    from simulators.client_data import sampled_view_targets
+
+    model = PaperModel(9, 3, tau=2.0, mu=0.5, rare_fraction=0.2, rare_classes=[2, 4, 0])
+    with pytest.raises(ValueError, match="pairs"):
+        sampled_view_targets(model, 40, 0, pairs=0)
+    with pytest.raises(ValueError, match="at least d"):
+        sampled_view_targets(model, 5, 0)
+    with pytest.raises(ValueError, match="H_diag"):
+        sampled_view_targets(model, 40, 0, H_diag=np.ones(12))
