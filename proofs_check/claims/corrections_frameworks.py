@@ -287,7 +287,7 @@ def _regular_equality(ctx, setting: PaperSetting) -> tuple[Evidence, list[dict]]
 
 
 # ------------------------------------------------- the d -> infinity regime
-LIMIT_GRID = {"smoke": (300, 400, 500), "quick": (300, 450, 650, 900), "full": (300, 450, 650, 900, 1300)}
+LIMIT_GRID = {"smoke": (300, 400, 500), "quick": (300, 450, 650, 900), "full": (300, 450, 650, 900, 1100)}
 LIMIT_DRAWS = {"smoke": 6, "quick": 8, "full": 12}
 LIMIT_BETAS = (2.0, 1.0)   # |D_i| = d^beta: decided at 2 (the paper allows beta >= 1), 1 shown as the approach
 LIMIT_PER_LEVEL = {"smoke": 1, "quick": 1, "full": 2}

@@ -123,7 +123,8 @@ CONCENTRATION_DRAWS = {"smoke": 2, "quick": 8, "full": 10}
 
 @shared_cache
 def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
-    """``||X_hat - E X||_2`` of client 0 for every (beta, d, draw), shape ``(n_d, draws)`` per beta:
+    """``||X_hat - E X||_2`` of client 0 for every (beta, d, draw), shape ``(n_d, draws)`` per beta
+    (``cross``: the norm of its signal-noise block alone):
     ``cl`` for ``X_hat = S_hat`` (CL; the loss averages over the views) and ``eq17`` for
     ``2p(1-p) Diag S_hat``. ``|D_i| = round(d^beta)`` samples, ``d^a`` of them rare
     (:meth:`PaperSetting.at_beta`), drawn exactly in law without the samples
@@ -132,10 +133,11 @@ def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dic
     draws = CONCENTRATION_DRAWS[profile]
     a = 2 * setting.p * (1 - setting.p)
     m = 2 * setting.n_clients
-    cl, eq17 = {}, {}
+    cl, eq17, cross = {}, {}, {}
     for b, beta in enumerate(betas):
         at = setting.at_beta(beta)
         cl[beta], eq17[beta] = np.empty((grid.size, draws)), np.empty((grid.size, draws))
+        cross[beta] = np.empty((grid.size, draws))
         for j, d in enumerate(grid):
             model = at.model(int(d))
             Ss = model.structured_second_moments()                 # mu^2 I + block on [2N]
@@ -144,9 +146,11 @@ def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dic
             n = int(round(float(d) ** beta))
             for t in range(draws):
                 rng = np.random.default_rng([seed, 50, b, j, t])
-                cl[beta][j, t] = RotatedSecondMoment(model, n, rng).deviation_norm(S_A)
+                rot = RotatedSecondMoment(model, n, rng)
+                cl[beta][j, t] = rot.deviation_norm(S_A)
+                cross[beta][j, t] = float(np.linalg.norm(rot.cross, 2))    # the signal-noise block
                 eq17[beta][j, t] = a * np.max(np.abs(sampled_diagonal(model, n, rng) - diag_E))
-    return {"grid": grid, "betas": betas, "draws": draws, "cl": cl, "eq17": eq17}
+    return {"grid": grid, "betas": betas, "draws": draws, "cl": cl, "eq17": eq17, "cross": cross}
 
 
 def check_concentration(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:

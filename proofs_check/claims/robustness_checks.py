@@ -271,9 +271,57 @@ def cl_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     return {"grid": grid, "betas": betas, "values": values, "r": rs, "route": "rotated"}
 
 
+SAMPLED_SERIES = {"cl-sampled-views": "cl-similar", "cl-dissimilar-sampled-views": "cl-dissimilar"}
+# a fine beta grid around the sampled-views threshold 6/5 (fix.thm4.3), on top of beta_grid
+SAMPLED_FINE_BETAS = {"smoke": (1.0, 1.2), "quick": (1.0, 1.1, 1.2, 1.3, 1.4), "full": (1.0, 1.1, 1.2, 1.3, 1.4)}
+VIEW_TEXT = {"integrated": "views integrated out by the loss (X_hat = S_hat)",
+             "sampled": "one sampled pair of views per sample (the paper's finite-sample loss)"}
+
+
+def sampled_betas(profile: str) -> tuple[float, ...]:
+    return tuple(sorted(set(beta_grid(profile)) | set(SAMPLED_FINE_BETAS[profile])))
+
+
+@shared_cache
+def sampled_views_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
+    """As :func:`beta_profile` for CL with sampled views (``setting.view_pairs`` pairs per sample,
+    one by default: the paper's finite-sample loss), drawn exactly in law
+    (:func:`simulators.client_data.sampled_view_targets`) on :func:`beta_d_grid`: similar views
+    on :func:`sampled_betas` (fine around the threshold), dissimilar views on :func:`beta_grid`;
+    one draw per point."""
+    from simulators.client_data import sampled_view_targets
+
+    grid = beta_d_grid(profile)
+    _, W = decl_graph(setting)
+    n = setting.n_clients
+    h = 1 + 0.5 * (-1.0) ** np.arange(2 * n)          # dissimilar_H's diagonal on [2N]
+    off = ~np.eye(n, dtype=bool)
+    values, rs = {}, {}
+    coarse = set(beta_grid(profile))
+    betas = sampled_betas(profile)
+    for b, beta in enumerate(betas):
+        at = setting.at_beta(beta)
+        for j, d in enumerate(grid):
+            model = at.model(int(d))
+            rng = np.random.default_rng([seed, 94, b, j])
+            size = int(round(float(d) ** beta))
+            todo = [("cl-sampled-views", None)] + ([("cl-dissimilar-sampled-views", h)] if beta in coarse else [])
+            for obj, H_A in todo:
+                X = sampled_view_targets(model, size, rng, pairs=setting.view_pairs, H_diag=H_A)
+                for fw in ("local", "fl", "decl_global"):
+                    r = np.asarray(rv_of(setting, X, SAMPLED_SERIES[obj], fw, W)["r"])
+                    gap = 1 - (r[:, :n][off].min() if fw == "local" else r.min())
+                    values.setdefault((obj, fw, beta), []).append(float(gap))
+                    rs.setdefault((obj, fw, beta), []).append(r)
+    return {"grid": grid, "betas": betas, "values": values, "r": rs, "route": "sampled-views"}
+
+
 def beta_source(setting: PaperSetting, profile: str, seed: int, objective: str, framework: str) -> dict:
     """The beta profile a series comes from: the rotated CL route for CL's local and FL models
-    (up to d = 10^4 in full), the dense route otherwise (up to d = 1000)."""
+    (up to d = 10^4 in full), the sampled-views route for CL with sampled views, the dense route
+    otherwise (up to d = 1000)."""
+    if objective in SAMPLED_SERIES:
+        return sampled_views_profile(setting, profile, seed)
     if objective in CL_ROTATED and framework in ("local", "fl"):
         return cl_profile(setting, profile, seed)
     return beta_profile(setting, profile, seed)
@@ -284,19 +332,23 @@ def beta_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective: s
     """One rate piece per beta: ``1 - min r`` on the theorem's index set against d, for
     ``|D_i| = d^beta`` samples per client (``params["beta"]``, read by :func:`threshold_rule`)."""
     prof = beta_source(setting, ctx.profile, ctx.seed, objective, framework)
-    base = BETA_SERIES.get(objective, objective)
+    base = {**BETA_SERIES, **SAMPLED_SERIES}.get(objective, objective)
     claimed = _claimed_rate(base, prof["grid"], setting.n_clients)
     index = "theorem-local" if framework == "local" else "global"
+    views = ("; " + VIEW_TEXT["sampled" if objective in SAMPLED_SERIES else "integrated"]
+             if base in CL else "")
     out = []
     for beta in prof["betas"]:
+        if (objective, framework, beta) not in prof["values"]:
+            continue
         gaps = np.array(prof["values"][(objective, framework, beta)])
         regime = (f"finite samples, |D_i| = d^{beta:g} per client of which d^"
                   f"{setting.rare_count_exponent:g} rare, drawn exactly in distribution "
                   + ("(multinomial counts; noise coordinates rotated, Wishart by its spectrum; "
                      "top-c eigenvectors by Lanczos)" if prof.get("route") == "rotated" else
                      "(multinomial counts, Wishart by Bartlett)")
-                  + f", d = {prof['grid'][0]}..{prof['grid'][-1]}")
-        params = {"objective": objective, "framework": framework, "beta": beta, "series": base,
+                  + f", d = {prof['grid'][0]}..{prof['grid'][-1]}" + views)
+        params = {"objective": objective, "framework": framework, "beta": beta, "series": objective,
                   "setting": setting.as_dict(), "seed": ctx.seed, "profile": ctx.profile,
                   "case": "condition" if objective == "mim-eq17" else "general",
                   "quantifiers": _theorem_quantifiers(objective, framework, index, regime, claimed)}
@@ -410,7 +462,8 @@ def sample_theorem_evidence(ctx: CheckContext, setting: PaperSetting, objective:
     prof = sample_profile(setting, ctx.profile, ctx.seed)
     grid = prof["grid"]
     claimed = _claimed_rate(objective, grid, setting.n_clients)   # as for the population
-    regime = "finite samples, |D_i| = d (beta = 1), median over draws"
+    regime = "finite samples, |D_i| = d (beta = 1), median over draws" + (
+        "; " + VIEW_TEXT["sampled"] + " (views drawn on the samples)" if objective in CL else "")
     out = []
     keys = [(framework, "theorem-local" if framework == "local" else "global", False)]
     if framework == "local":
@@ -446,6 +499,9 @@ def _theorem_check(objectives, framework):
                         "cl-dissimilar": "cl-dissimilar-exact-views"}.get(obj, obj)
             if beta_obj in BETA_OBJECTIVES:
                 out.extend(beta_theorem_evidence(ctx, setting, beta_obj, framework))
+            sampled_obj = {"cl-similar": "cl-sampled-views", "cl-dissimilar": "cl-dissimilar-sampled-views"}.get(obj)
+            if sampled_obj:                  # the other view model, side by side
+                out.extend(beta_theorem_evidence(ctx, setting, sampled_obj, framework))
             if framework == "decl_global" and obj != "mim-reconstruction":   # labelled extra
                 for ev in theorem_evidence(ctx, setting, obj, "decl_average"):
                     ev.params["role"] = "extra"
@@ -716,6 +772,7 @@ def _warm_shared_caches(ctx: CheckContext, claims: list) -> list[WarmTask]:
     return [WarmTask(lambda: sample_profile(DEFAULT, p, s), 24, "sample_profile"),
             WarmTask(lambda: beta_profile(DEFAULT, p, s), 11, "beta_profile"),
             WarmTask(lambda: cl_profile(DEFAULT, p, s), 5, "cl_profile"),
+            WarmTask(lambda: sampled_views_profile(DEFAULT, p, s), 30, "sampled_views_profile"),
             *(WarmTask(lambda k=kind: _connectivity_table(p, s, DEFAULT, k), 4, f"connectivity {kind}")
               for kind in ("general", "uniform"))]
 REGISTRY.claim("paper.thm4.6.fl-vs-decl")(check_thm46)

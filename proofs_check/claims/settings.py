@@ -13,6 +13,8 @@ import numpy as np
 
 from theory.paper_model import PaperModel
 
+VIEW_MODELS = ("integrated", "sampled")
+
 
 @dataclass(frozen=True)
 class PaperSetting:
@@ -23,6 +25,23 @@ class PaperSetting:
     q_values: tuple = (0.0, 1.0)  # law of q: uniform on these two values
     p: float = 0.75               # mask ratio
     c_factor: int = 2             # c = c_factor * N (the paper: c >= 2N)
+    views: str = "integrated"     # CL view model: "integrated" (the loss averages the view noise) or "sampled"
+    view_pairs: int = 1           # pairs of views per sample when views = "sampled" (the paper's loss: 1)
+
+    def __post_init__(self) -> None:
+        if self.views not in VIEW_MODELS:
+            raise ValueError(f"views must be one of {VIEW_MODELS}, got {self.views!r}")
+        if isinstance(self.view_pairs, bool) or not isinstance(self.view_pairs, int) or self.view_pairs < 1:
+            raise ValueError(f"view_pairs must be a positive integer, got {self.view_pairs!r}")
+
+    @property
+    def view_model(self) -> str:
+        """The CL view model in words (printed in the quantifiers of every CL check)."""
+        if self.views == "integrated":
+            return "views integrated out by the loss (X_hat = S_hat: E over the augmentation noise)"
+        k = self.view_pairs
+        return (f"{'one sampled pair' if k == 1 else f'{k} sampled pairs'} of views per sample"
+                + (" (the paper's finite-sample loss)" if k == 1 else ""))
 
     @property
     def c(self) -> int:

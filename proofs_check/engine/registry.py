@@ -171,6 +171,17 @@ def threshold_rule(param: str, fallback: Callable[[list[Evidence]], Verdict] | N
     label = name or param
 
     def rule(evidence: list[Evidence]) -> Verdict:
+        verdict = _rule(evidence)
+        if verdict.status != "fails":
+            return verdict
+        per = series_thresholds(counted(evidence), param, series)
+        if len(per) < 2 or all(v == "holds at every value" for v in per.values()):
+            return verdict
+        text = "; ".join(f"{k}: {v}" for k, v in per.items())
+        return Verdict(verdict.status, f"{verdict.reason} [per series, {label}: {text}]", verdict.counterexample,
+                       holds_if=verdict.holds_if)
+
+    def _rule(evidence: list[Evidence]) -> Verdict:
         verdict = fallback(evidence)
         ev = counted(evidence)
         if verdict.status != "fails":
@@ -203,6 +214,31 @@ def threshold_rule(param: str, fallback: Callable[[list[Evidence]], Verdict] | N
             cond += f"; or {verdict.holds_if}"
         return Verdict("fails", verdict.reason, verdict.counterexample, holds_if=cond)
     return rule
+
+
+def series_thresholds(evidence: list[Evidence], param: str, series: str = "series") -> dict:
+    """Per series (``params[series]``) of the pieces carrying ``params[param]``: where it holds on
+    the grid, as :func:`threshold_rule` locates a threshold for the whole claim (it fails at the
+    grid value below and holds from ``t*`` on): ``"(below, t*]"``, ``"holds at every value"``,
+    ``"fails at the top of the grid"`` or ``"no threshold (undecided or not monotone)"``."""
+    groups: dict = {}
+    for e in evidence:
+        if param in e.params:
+            groups.setdefault(str(e.params.get(series)), {}).setdefault(float(e.params[param]), []).append(e.passed)
+    out = {}
+    for name, by in groups.items():
+        values = sorted(by)
+        ok = {v: all(p is True for p in by[v]) for v in values}
+        first = next((k for k in range(len(values)) if all(ok[w] for w in values[k:])), None)
+        if first is None:
+            out[name] = "fails at the top of the grid"
+        elif first == 0:
+            out[name] = "holds at every value"
+        elif any(p is False for p in by[values[first - 1]]):
+            out[name] = f"threshold in ({values[first - 1]:g}, {values[first]:g}]"
+        else:
+            out[name] = "no threshold (undecided just below)"
+    return out
 
 
 @dataclass
