@@ -359,7 +359,7 @@ def fig_beta_rates(res):
     """The corrected finite-sample rates over beta (|D_i| = d^beta): data and predicted slopes."""
     from matplotlib.ticker import NullFormatter
 
-    panels = (("fix.concentration", None, "(a) ||S_hat - S||_2", -0.4, "paper: O(d^-2/5)"),
+    panels = (("fix.concentration", None, "(a) ||(S_hat - S) cross block||_2", -0.4, "paper: O(d^-2/5)"),
               ("fix.thm4.3.local", "cl-exact-views", "(b) CL local, 1 - min r", -0.6, "paper: O(d^-3/5)"),
               ("fix.thm4.2.local", "mim-surrogate", "(c) MIM local, |r - 1/(N-1)|", None, None))
     fig, axes = plt.subplots(1, 3, figsize=(TWO_COLUMNS, 2.5))

@@ -338,27 +338,43 @@ def minibatch_sampler(model: PaperModel, batch_size: int, kind: str, *, p: float
 VIEW_MODELS = ("integrated", "sampled")
 
 
-def sampled_view_targets(model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
-                         pairs: int = 1, H_diag=None, noise: float = 1.0, clients=None) -> np.ndarray:
-    r"""CL targets with sampled views, ``(N, d, d)``: ``X_hat = (1/n) sum_j (1/k) sum_t
-    (b_jt a_jt^T + a_jt b_jt^T)/2`` with ``k = pairs`` pairs of views per sample, drawn exactly in
-    law without the samples (``n`` may be ``d^3``).
-
-    * Similar views ``a = x + xi``, ``b = x + xi'`` (``xi, xi' ~ N(0, noise I)``): with
-      ``a + b = 2x + sqrt(2) eta`` and ``a - b = sqrt(2) eta'`` independent,
-      ``X_hat = S_hat' + noise (W_1 - W_2) / (2 k n)``, where ``S_hat'`` is the sample second
-      moment of the model with ``mu^2 + noise/(2k)`` in place of ``mu^2``
-      (:func:`sampled_second_moments`), ``W_1 ~ W_d(n (k-1), I)`` and ``W_2 ~ W_d(n k, I)``
-      independent (the within-sample scatter of the ``k`` view noises, and the differences).
-    * Dissimilar views ``a = x + xi``, ``b = H x`` with ``H = diag(H_diag)`` on the first
-      ``len(H_diag)`` coordinates and the identity elsewhere: given the samples, ``sum_j x_j
-      xi_bar_j^T = sqrt(noise n / k) L Z`` (``S_hat = L L^T``, ``Z`` standard normal ``d x d``), so
-      ``X_hat = (H S_hat + S_hat H^T)/2 + sqrt(noise / (k n)) (H L Z + Z^T L^T H)/2``.
-
-    ``pairs -> infinity`` gives the integrated views (``S_hat``, or ``(H S_hat + S_hat H^T)/2``).
-    The law is checked against :func:`empirical_target` on drawn samples in the tests."""
+def _wishart(df: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """``W ~ W_d(df, I)`` for any ``df >= 0`` (``G^T G`` below ``d`` degrees of freedom, Bartlett above)."""
     from scipy import stats
 
+    if df == 0:
+        return np.zeros((d, d))
+    if df < d:
+        G = rng.standard_normal((df, d))
+        return G.T @ G
+    return np.atleast_2d(stats.wishart(df=df, scale=np.eye(d)).rvs(random_state=rng))
+
+
+def sampled_view_targets(model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,
+                         pairs: int = 1, H_diag=None, noise: float = 1.0, clients=None,
+                         return_integrated: bool = False):
+    r"""CL targets with sampled views, ``(N, d, d)``: ``X_hat = (1/n) sum_j (1/k) sum_t
+    (b_jt a_jt^T + a_jt b_jt^T)/2`` with ``k = pairs`` pairs of views per sample, drawn exactly in
+    law without the samples (``n >= d``, which may be ``d^3``). With ``return_integrated`` also the
+    integrated-views target of the *same* samples (``S_hat``, or ``(H S_hat + S_hat H^T)/2``): the
+    difference is the view noise's own effect (common random numbers).
+
+    Write the samples ``X = Q R`` (``R^T R = n S_hat``, drawn by :func:`sampled_second_moments`
+    with ``R^T = L`` its Cholesky factor). Given X, a Gaussian ``n x d`` matrix ``E`` satisfies
+    ``X^T E = L Z`` and ``E^T E = Z^T Z + W_{n-d}`` with ``Z`` standard normal ``d x d`` and
+    ``W_m ~ W_d(m, I)`` independent.
+
+    * Similar views ``a = x + xi``, ``b = x + xi'`` (``xi, xi' ~ N(0, noise I)``): with
+      ``u = (a + b)/2`` and ``w = (a - b)/2`` independent, ``sym(b a^T) = u u^T - w w^T``, and
+      averaging the ``k`` pairs of a sample,
+      ``X_hat = S_hat + s (L Z + Z^T L^T) / (sqrt(2k) n) + s^2 (Z^T Z + W_{n-d} + W_{n(k-1)} - W'_{nk}) / (2kn)``
+      (``s^2 = noise``; the last Wishart, of the ``w``, independent of the rest).
+    * Dissimilar views ``a = x + xi``, ``b = H x`` with ``H = diag(H_diag)`` on the first
+      ``len(H_diag)`` coordinates and the identity elsewhere:
+      ``X_hat = (H S_hat + S_hat H^T)/2 + s (H L Z + Z^T L^T H) / (2 sqrt(k) n)``.
+
+    ``pairs -> infinity`` gives the integrated views. The law is checked against
+    :func:`empirical_target` on drawn samples in the tests."""
     n = as_int("n", n, minimum=1)
     k = as_int("pairs", pairs, minimum=1)
     noise = as_float("noise", noise, positive=True)
@@ -366,26 +382,28 @@ def sampled_view_targets(model: PaperModel, n: int, rng: np.random.Generator | i
     d = model.d
     if n < d:
         raise ValueError(f"n = {n} must be at least d = {d} for the exact route (the Wishart draws)")
-    if H_diag is None:
-        shifted = PaperModel(d, model.n_clients, tau=model.tau, mu=float(np.sqrt(model.mu**2 + noise / (2 * k))),
-                             rare_fraction=model.rare_fraction, rare_classes=model.rare_classes,
-                             q_values=model.q_values, q_probs=model.q_probs)
-        S = sampled_second_moments(shifted, n, rng, clients=clients)
-        for row in range(S.shape[0]):
-            W2 = np.atleast_2d(stats.wishart(df=n * k, scale=np.eye(d)).rvs(random_state=rng))
-            W1 = (np.atleast_2d(stats.wishart(df=n * (k - 1), scale=np.eye(d)).rvs(random_state=rng))
-                  if k > 1 else 0.0)
-            S[row] += noise * (W1 - W2) / (2 * k * n)
-        return S
     h = np.ones(d)
-    hd = as_array("H_diag", H_diag, ndim=1)
-    if hd.size > d:
-        raise ValueError(f"H_diag has {hd.size} entries, more than d = {d}")
-    h[:hd.size] = hd
+    if H_diag is not None:
+        hd = as_array("H_diag", H_diag, ndim=1)
+        if hd.size > d:
+            raise ValueError(f"H_diag has {hd.size} entries, more than d = {d}")
+        h[:hd.size] = hd
     S = sampled_second_moments(model, n, rng, clients=clients)
     out = np.empty_like(S)
+    integrated = np.empty_like(S) if return_integrated else None
+    s = np.sqrt(noise)
     for row in range(S.shape[0]):
-        L = np.linalg.cholesky(S[row])
-        C = np.sqrt(noise / (k * n)) * (h[:, None] * (L @ rng.standard_normal((d, d))))
-        out[row] = (h[:, None] * S[row] + S[row] * h[None, :]) / 2 + (C + C.T) / 2
-    return out
+        Z = rng.standard_normal((d, d))
+        LZ = np.linalg.cholesky(n * S[row]) @ Z
+        if H_diag is None:
+            quad = Z.T @ Z + _wishart(n - d, d, rng) + _wishart(n * (k - 1), d, rng) - _wishart(n * k, d, rng)
+            out[row] = S[row] + s * (LZ + LZ.T) / (np.sqrt(2 * k) * n) + noise * quad / (2 * k * n)
+            if return_integrated:
+                integrated[row] = S[row]
+        else:
+            base = (h[:, None] * S[row] + S[row] * h[None, :]) / 2
+            C = s * h[:, None] * LZ / (np.sqrt(k) * n)
+            out[row] = base + (C + C.T) / 2
+            if return_integrated:
+                integrated[row] = base
+    return (out, integrated) if return_integrated else out

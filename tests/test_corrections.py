@@ -1,6 +1,8 @@
 """The corrected statements (fix.*) hold, and they can fail: a wrong correction is caught."""
 
 import numpy as np
+import networkx as nx
+import pytest
 
 from proofs_check.claims import corrections as C
 from proofs_check.engine.registry import REGISTRY, CheckContext, run_claim
@@ -141,3 +143,59 @@ def test_a_wrong_perron_prediction_fails(monkeypatch):
         (setting.n_clients, setting.n_clients) if fw == "local" else (1, setting.n_clients), 0.9))
     res = run_claim(REGISTRY.get("fix.thm4.2.fl"), CheckContext("quick", 0))
     assert res.verdict.status == "fails"
+
+
+# ------------------------------------------------ issue 25: regime, view model, separation
+def test_the_mim_limit_is_positive_exactly_on_irregular_graphs():
+    from proofs_check.claims.corrections_frameworks import mim_limit_difference
+    from theory.frameworks import mim_limit_representability, mim_main_block
+
+    assert mim_limit_difference(nx.star_graph(5)) > 1e-3
+    assert mim_limit_difference(nx.path_graph(6)) > 1e-4
+    assert abs(mim_limit_difference(nx.cycle_graph(6))) < 1e-14
+    assert abs(mim_limit_difference(nx.complete_graph(5))) < 1e-14
+    w = np.array([0.1, 0.2, 0.3, 0.4])
+    v2 = mim_limit_representability(w)
+    assert np.isclose(v2.sum(), 1.0) and np.sum(np.linalg.eigvalsh(mim_main_block(w)) > 1e-12) == 1
+    with pytest.raises(ValueError, match="w must"):
+        mim_main_block(np.array([1.0, -1.0, 0.5]))
+
+
+def test_the_view_model_is_part_of_the_setting():
+    from proofs_check.claims.settings import DEFAULT
+
+    assert "integrated" in DEFAULT.view_model
+    assert "one sampled pair" in DEFAULT.with_(views="sampled").view_model
+    assert "3 sampled pairs" in DEFAULT.with_(views="sampled", view_pairs=3).view_model
+    with pytest.raises(ValueError, match="views"):
+        DEFAULT.with_(views="averaged")
+    with pytest.raises(ValueError, match="view_pairs"):
+        DEFAULT.with_(view_pairs=0)
+    with pytest.raises(ValueError, match="tau_scale"):
+        DEFAULT.with_(tau_scale=0.0)
+
+
+def test_series_thresholds_locate_each_series_like_the_rule():
+    from proofs_check.engine.registry import Evidence, series_thresholds
+
+    def ev(series, beta, passed):
+        return Evidence("numerical", "x", passed=passed, params={"beta": beta, "series": series})
+
+    pieces = [ev("a", 1.0, False), ev("a", 1.1, False), ev("a", 1.2, True), ev("a", 1.3, True),
+              ev("b", 1.0, True), ev("b", 2.0, True), ev("c", 1.0, False), ev("c", 2.0, None),
+              ev("c", 3.0, True), ev("d", 1.0, True), ev("d", 2.0, False)]
+    got = series_thresholds(pieces, "beta")
+    assert got == {"a": "threshold in (1.1, 1.2]", "b": "holds at every value",
+                   "c": "no threshold (undecided just below)", "d": "fails at the top of the grid"}
+
+
+def test_planted_neighbours_of_the_corrections_are_refuted_as_the_evidence_stands():
+    """The audit of issue 25: the small-d sign pattern (fix.thm4.6), the other view model's rate
+    (fix.thm4.3) and the competitor at the margin (fix.concentration) are each refuted."""
+    wanted = {"fix.thm4.6.fl-vs-decl": ("smoke", "small-d pattern"),
+              "fix.thm4.3.local": ("quick", "other view model"),      # smoke's d <= 50 cannot separate them
+              "fix.concentration": ("quick", "nearest competitor")}
+    for cid, (profile, text) in wanted.items():
+        res = run_claim(REGISTRY.get(cid), CheckContext(profile, 0))
+        planted = [e for e in res.evidence if "planted" in e.summary and text in e.summary]
+        assert planted and all(e.passed is True for e in planted), (cid, [e.summary for e in planted])

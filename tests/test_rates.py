@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from proofs_check.engine.rates import fit_rate, rate_evidence
+from proofs_check.engine.rates import fit_rate, pooled_rate_evidence, rate_evidence
 from proofs_check.engine.registry import default_rule
 
 D = np.logspace(2, 10, 17)
@@ -163,3 +163,37 @@ def test_a_longer_grid_is_promised_only_when_the_slope_is_steady():
 def test_margin_must_be_positive():
     with pytest.raises(ValueError, match="delta"):
         rate_evidence("planted", D, D**-0.5, -0.5, delta=0)
+
+
+def test_a_rate_never_passes_through_its_margin_alone():
+    """An exact power law d^-0.45 is within the margin 0.1 of a claimed -0.5 but its interval
+    excludes -0.5: undecided (it used to pass), and the evidence says why."""
+    d = np.logspace(2, 6, 9)
+    ev = rate_evidence("q", d, 3 * d**-0.45, -0.5, kind="exact", delta=0.1)
+    assert ev.passed is None and ev.numbers["blocked_by"] == "excluded"
+    assert rate_evidence("q", d, 3 * d**-0.5, -0.5, kind="exact", delta=0.1).passed is True
+    # an upper bound whose interval lies wholly above the claimed exponent, within the margin
+    assert rate_evidence("q", d, d**-0.46, -0.5, kind="upper", delta=0.1).passed is None
+    assert rate_evidence("q", d, d**-0.7, -0.5, kind="upper", delta=0.1).passed is True
+
+
+def test_a_competitor_must_lie_beyond_the_margin():
+    d = np.logspace(2, 6, 9)
+    with pytest.raises(ValueError, match="competitor"):
+        rate_evidence("q", d, d**-0.5, -0.5, delta=0.1, competitor=-0.45)
+    with pytest.raises(ValueError, match="competitor"):
+        pooled_rate_evidence("q", d, {1.0: d**-0.5}, {1.0: 0.0}, -0.5, delta=0.1, competitor=float("nan"))
+    ev = rate_evidence("q", d, d**-0.5, -0.5, kind="exact", delta=0.05, competitor=-0.4)
+    assert ev.passed is True and ev.numbers["competitor_excluded"] is True
+    assert "nearest competing exponent" in ev.summary
+
+
+def test_a_neighbour_at_the_margin_is_refuted_by_a_separating_fit():
+    """Planted: a rate that differs from the truth by exactly the distance to its competitor."""
+    rng = np.random.default_rng(1)
+    d = np.logspace(1.5, 4, 12)
+    groups = {b: d ** (0.5 - b / 2) * np.exp(0.02 * rng.standard_normal(d.size)) for b in (1.0, 2.0, 3.0)}
+    offsets = {b: -b / 2 for b in groups}
+    true = pooled_rate_evidence("cross", d, groups, offsets, 0.5, delta=0.05, competitor=0.4)
+    planted = pooled_rate_evidence("cross", d, groups, offsets, 0.4, delta=0.05, competitor=0.5)
+    assert true.passed is True and planted.passed is False

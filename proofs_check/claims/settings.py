@@ -19,7 +19,7 @@ VIEW_MODELS = ("integrated", "sampled")
 @dataclass(frozen=True)
 class PaperSetting:
     n_clients: int = 3            # held fixed across the d grid (Theta(d^{1/20}) moves it by < 2x)
-    tau_exponent: float = 0.2     # tau = d^{tau_exponent}
+    tau_exponent: float = 0.2     # tau = tau_scale * d^{tau_exponent}
     mu_exponent: float = -0.2     # mu = d^{mu_exponent}
     rare_exponent: float = -0.5   # rare fraction d^{a - beta} with a = 1/2, beta = 1
     q_values: tuple = (0.0, 1.0)  # law of q: uniform on these two values
@@ -27,12 +27,15 @@ class PaperSetting:
     c_factor: int = 2             # c = c_factor * N (the paper: c >= 2N)
     views: str = "integrated"     # CL view model: "integrated" (the loss averages the view noise) or "sampled"
     view_pairs: int = 1           # pairs of views per sample when views = "sampled" (the paper's loss: 1)
+    tau_scale: float = 1.0        # the constant of tau (rates are free of it; a larger one reaches the asymptotics sooner)
 
     def __post_init__(self) -> None:
         if self.views not in VIEW_MODELS:
             raise ValueError(f"views must be one of {VIEW_MODELS}, got {self.views!r}")
         if isinstance(self.view_pairs, bool) or not isinstance(self.view_pairs, int) or self.view_pairs < 1:
             raise ValueError(f"view_pairs must be a positive integer, got {self.view_pairs!r}")
+        if isinstance(self.tau_scale, bool) or not isinstance(self.tau_scale, (int, float)) or not 0 < self.tau_scale < np.inf:
+            raise ValueError(f"tau_scale must be a positive finite number, got {self.tau_scale!r}")
 
     @property
     def view_model(self) -> str:
@@ -53,7 +56,7 @@ class PaperSetting:
         return [n + ((i + 1) % n) for i in range(n)]
 
     def model(self, d: int) -> PaperModel:
-        return PaperModel(int(d), self.n_clients, tau=d**self.tau_exponent, mu=d**self.mu_exponent,
+        return PaperModel(int(d), self.n_clients, tau=self.tau_scale * d**self.tau_exponent, mu=d**self.mu_exponent,
                           rare_fraction=min(1.0, d**self.rare_exponent),
                           rare_classes=self.rare_classes(), q_values=self.q_values)
 
