@@ -113,8 +113,8 @@ def check_eq56(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evide
 
 
 def concentration_grid(profile: str) -> np.ndarray:
-    """d for the concentration checks: 20..60 (smoke), 20..3000 (quick), 20..10^4 (full)."""
-    hi, n = {"smoke": (60, 6), "quick": (3000, 10), "full": (10_000, 12)}[profile]
+    """d for the concentration checks: 20..60 (smoke), 20..6000 (quick), 20..10^4 (full)."""
+    hi, n = {"smoke": (60, 6), "quick": (6000, 12), "full": (10_000, 12)}[profile]
     return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
 
 
@@ -124,7 +124,8 @@ CONCENTRATION_DRAWS = {"smoke": 2, "quick": 8, "full": 10}
 @shared_cache
 def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
     """``||X_hat - E X||_2`` of client 0 for every (beta, d, draw), shape ``(n_d, draws)`` per beta
-    (``cross``: the norm of its signal-noise block alone):
+    (``cross``, ``signal``: the norms of its signal-noise and signal blocks alone; ``noise_bound``
+    an upper bound on its noise block's, ``||Y||^2 + max |nu - mu^2|``):
     ``cl`` for ``X_hat = S_hat`` (CL; the loss averages over the views) and ``eq17`` for
     ``2p(1-p) Diag S_hat``. ``|D_i| = round(d^beta)`` samples, ``d^a`` of them rare
     (:meth:`PaperSetting.at_beta`), drawn exactly in law without the samples
@@ -133,11 +134,11 @@ def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dic
     draws = CONCENTRATION_DRAWS[profile]
     a = 2 * setting.p * (1 - setting.p)
     m = 2 * setting.n_clients
-    cl, eq17, cross = {}, {}, {}
+    cl, eq17, cross, signal, noise = {}, {}, {}, {}, {}
     for b, beta in enumerate(betas):
         at = setting.at_beta(beta)
         cl[beta], eq17[beta] = np.empty((grid.size, draws)), np.empty((grid.size, draws))
-        cross[beta] = np.empty((grid.size, draws))
+        cross[beta], signal[beta], noise[beta] = (np.empty((grid.size, draws)) for _ in range(3))
         for j, d in enumerate(grid):
             model = at.model(int(d))
             Ss = model.structured_second_moments()                 # mu^2 I + block on [2N]
@@ -149,8 +150,12 @@ def concentration_profile(setting: PaperSetting, profile: str, seed: int) -> dic
                 rot = RotatedSecondMoment(model, n, rng)
                 cl[beta][j, t] = rot.deviation_norm(S_A)
                 cross[beta][j, t] = float(np.linalg.norm(rot.cross, 2))    # the signal-noise block
+                signal[beta][j, t] = float(np.linalg.norm(rot.A - S_A, 2))  # the signal block
+                # the noise block Y^T Y + diag(nu - mu^2): at most ||Y||^2 + max |nu - mu^2|
+                noise[beta][j, t] = float(np.linalg.norm(rot.Y, 2) ** 2 + np.max(np.abs(rot.noise_deviation)))
                 eq17[beta][j, t] = a * np.max(np.abs(sampled_diagonal(model, n, rng) - diag_E))
-    return {"grid": grid, "betas": betas, "draws": draws, "cl": cl, "eq17": eq17, "cross": cross}
+    return {"grid": grid, "betas": betas, "draws": draws, "cl": cl, "eq17": eq17, "cross": cross,
+            "signal": signal, "noise_bound": noise}
 
 
 def check_concentration(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Evidence]:

@@ -286,9 +286,9 @@ CL_ROTATED = ("cl-exact-views", "cl-dissimilar-exact-views")   # the CL series o
 
 def cl_d_grid(profile: str) -> np.ndarray:
     """d for the CL beta checks of the local and FL models, which the rotated route
-    (:class:`simulators.client_data.RotatedSecondMoment`) reaches cheaply: 20..50 (smoke), 20..2000
+    (:class:`simulators.client_data.RotatedSecondMoment`) reaches cheaply: 20..50 (smoke), 20..5000
     (quick), 20..10^4 (full)."""
-    hi, n = {"smoke": (50, 6), "quick": (2000, 10), "full": (10_000, 12)}[profile]
+    hi, n = {"smoke": (50, 6), "quick": (5000, 12), "full": (10_000, 12)}[profile]
     return np.unique(np.round(np.logspace(np.log10(20), np.log10(hi), n)).astype(np.int64))
 
 

@@ -87,8 +87,20 @@ class RateFit:
     n_points: int
 
 
-def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95) -> RateFit:
-    """Least-squares exponent of ``|values|`` against ``d`` on the last ``tail`` of the grid."""
+def _check_corrections(corrections) -> tuple[float, ...]:
+    out = tuple(corrections)
+    if any(isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 < g < np.inf for g in out):
+        raise ValueError(f"corrections must be positive finite exponents gamma (terms d^-gamma), got {corrections!r}")
+    return out
+
+
+def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95, corrections=()) -> RateFit:
+    """Least-squares exponent of ``|values|`` against ``d`` on the last ``tail`` of the grid.
+
+    ``corrections``: exponents ``gamma`` of relative finite-d corrections the derivation names
+    (``q = C d^b (1 + c d^-gamma + ...)``): each adds the regressor ``d^-gamma``, so the slope's
+    interval covers the transition instead of being biased by it."""
+    gammas = _check_corrections(corrections)
     d = np.asarray(d, dtype=float)
     v = np.abs(np.asarray(values, dtype=float))
     if d.shape != v.shape or d.ndim != 1:
@@ -97,15 +109,16 @@ def fit_rate(d, values, *, tail: float = 0.5, level: float = 0.95) -> RateFit:
     keep &= v > 0
     x, y = np.log(d[keep]), np.log(v[keep])
     n = x.size
-    if n < 3:
-        raise ValueError(f"need at least 3 nonzero points in the fitted range, got {n}")
-    xc = x - x.mean()
-    slope = float(np.sum(xc * (y - y.mean())) / np.sum(xc**2))
-    intercept = float(y.mean() - slope * x.mean())
-    resid = y - intercept - slope * x
-    stderr = float(np.sqrt(np.sum(resid**2) / (n - 2) / np.sum(xc**2)))
-    t = stats.t.ppf(0.5 + level / 2, n - 2)
-    return RateFit(slope, slope - t * stderr, slope + t * stderr, float(np.exp(intercept)), n)
+    p = 2 + len(gammas)
+    if n < p + 1:
+        raise ValueError(f"need at least {p + 1} nonzero points in the fitted range, got {n}")
+    A = np.column_stack([np.ones(n), x] + [np.exp(-g * x) for g in gammas])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    cov = float(resid @ resid) / (n - p) * np.linalg.pinv(A.T @ A)
+    slope, stderr = float(coef[1]), float(np.sqrt(max(cov[1, 1], 0.0)))
+    t = stats.t.ppf(0.5 + level / 2, n - p)
+    return RateFit(slope, slope - t * stderr, slope + t * stderr, float(np.exp(coef[0])), n)
 
 
 def deciding_d(d, values, claimed: float, *, kind: str = "upper", delta: float = DELTA,
@@ -141,13 +154,14 @@ def deciding_d(d, values, claimed: float, *, kind: str = "upper", delta: float =
 def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                   params: dict | None = None, delta: float = DELTA,
                   ylabel: str = "quantity", floor: float = 0.0, tail: float = 0.5,
-                  variable: str = "d", competitor: float | None = None) -> Evidence:
+                  variable: str = "d", competitor: float | None = None, corrections=()) -> Evidence:
     """Evidence that ``values(d)`` is ``O(d^claimed)`` (``kind="upper"``) or ``~ d^claimed``.
 
     ``floor``: values with ``|v| <= floor`` are round-off and count as exact zeros (state it:
     e.g. ``1e-12`` for quantities computed from float64 eigenvectors). ``tail``: the fraction of
     the grid fitted (the largest values of ``d``); ``variable`` names the grid in the summary;
-    ``competitor``: the nearest rival exponent (module docstring).
+    ``competitor``: the nearest rival exponent (module docstring); ``corrections``: derived
+    finite-d correction exponents (:func:`fit_rate`).
     """
     if kind not in ("upper", "exact"):
         raise ValueError(f"kind must be 'upper' or 'exact', got {kind!r}")
@@ -181,8 +195,9 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                         passed=kind == "upper", numbers={"max_abs": 0.0}, params=params,
                         series=series,
                         counterexample=None if kind == "upper" else {"params": params, "value": 0.0})
+    corrections = _check_corrections(corrections)
     try:
-        fit = fit_rate(d, v, tail=tail)
+        fit = fit_rate(d, v, tail=tail, corrections=corrections)
     except ValueError as exc:
         upper_half = v[int(np.floor(v.size / 2)):]
         if kind == "upper" and upper_half[-1] == 0:
@@ -204,6 +219,8 @@ def rate_evidence(label: str, d, values, claimed: float, *, kind: str = "upper",
                f"constant {fit.constant:.3g}, over {variable} = {d[0]:.0e}..{d[-1]:.0e} "
                f"({'upper half' if tail == 0.5 else f'last {tail:.0%}'}); "
                f"{verdict} the claimed {rel} (margin {delta})")
+    if corrections:
+        summary += f" (fitted with the derived finite-d corrections d^-{', d^-'.join(f'{g:g}' for g in corrections)})"
     ctext, cnums = _competitor_text(fit, claimed, competitor)
     summary += ctext
     nums.update(cnums)
@@ -279,14 +296,16 @@ def _undecided(d, v, fit: RateFit, claimed: float, *, kind: str, delta: float, t
 
 
 def fit_pooled_rate(d, groups: dict, offsets: dict, *, tail: float = 0.5,
-                    level: float = 0.95) -> RateFit:
+                    level: float = 0.95, corrections=()) -> RateFit:
     """Common exponent ``e`` of ``v_g(d) ~ C_g d^{e + offset_g}`` over several groups ``g``
     (e.g. the sample-size exponents beta of a claim ``~ d^{1/5 - beta}``: ``offset = -beta``).
 
     Least squares of ``log|v_g| - offset_g log d`` on ``log d`` with one intercept per group,
     each group on the last ``tail`` of the grid ``d``; the interval uses the pooled residual
     variance (t with ``n - groups - 1`` degrees of freedom). ``constant`` is the geometric mean
-    of the ``C_g``."""
+    of the ``C_g``. ``corrections`` (:func:`fit_rate`) add one ``d^-gamma`` regressor per group
+    (the correction's amplitude may differ between groups)."""
+    gammas = _check_corrections(corrections)
     d = np.asarray(d, dtype=float)
     if d.ndim != 1 or not groups or set(groups) != set(offsets):
         raise ValueError("d must be 1-D and groups and offsets must have the same non-empty keys")
@@ -303,24 +322,26 @@ def fit_pooled_rate(d, groups: dict, offsets: dict, *, tail: float = 0.5,
         cols.append(np.full(int(k.sum()), j))
     x, y, grp = np.concatenate(xs), np.concatenate(ys), np.concatenate(cols)
     used = np.unique(grp)
-    n, p = x.size, used.size + 1
+    cols_ = [x] + [(grp == j).astype(float) for j in used]
+    cols_ += [(grp == j) * np.exp(-g * x) for g in gammas for j in used]
+    n, p = x.size, len(cols_)
     if n - p < 1:
         raise ValueError(f"need more points than parameters, got {n} points for {p}")
-    A = np.column_stack([x] + [(grp == j).astype(float) for j in used])
+    A = np.column_stack(cols_)
     coef, *_ = np.linalg.lstsq(A, y, rcond=None)
     resid = y - A @ coef
     s2 = float(resid @ resid) / (n - p)
-    cov = s2 * np.linalg.inv(A.T @ A)
+    cov = s2 * np.linalg.pinv(A.T @ A)
     se = float(np.sqrt(cov[0, 0]))
     t = stats.t.ppf(0.5 + level / 2, n - p)
     slope = float(coef[0])
-    return RateFit(slope, slope - t * se, slope + t * se, float(np.exp(np.mean(coef[1:]))), n)
+    return RateFit(slope, slope - t * se, slope + t * se, float(np.exp(np.mean(coef[1:1 + used.size]))), n)
 
 
 def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: float, *,
                          kind: str = "exact", delta: float = DELTA, params: dict | None = None,
                          floor: float = 0.0, tail: float = 0.5, group_name: str = "group",
-                         competitor: float | None = None) -> Evidence:
+                         competitor: float | None = None, corrections=()) -> Evidence:
     """Evidence that ``v_g(d) ~ d^{claimed + offset_g}`` (``kind="exact"``) or
     ``O(d^{claimed + offset_g})`` (``"upper"``) for every group, from the pooled fit
     (:func:`fit_pooled_rate`); decided like :func:`rate_evidence` with margin ``delta``. Pool only
@@ -340,7 +361,7 @@ def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: fl
     groups = {g: np.where(np.abs(np.asarray(v, dtype=float)) <= floor, 0.0, np.asarray(v, dtype=float))
               for g, v in groups.items()}
     try:
-        fit = fit_pooled_rate(d, groups, offsets, tail=tail)
+        fit = fit_pooled_rate(d, groups, offsets, tail=tail, corrections=corrections)
     except ValueError as exc:
         return Evidence("numerical", f"{label}: no pooled rate could be fitted ({exc})", passed=None,
                         params=params)
@@ -351,6 +372,9 @@ def pooled_rate_evidence(label: str, d, groups: dict, offsets: dict, claimed: fl
                f"common exponent {fit.exponent:.3f} [95% CI {fit.low:.3f}, {fit.high:.3f}] "
                f"({fit.n_points} points, d = {d[0]:.0e}..{d[-1]:.0e}, upper half of each); {verdict} the "
                f"claimed {'O' if kind == 'upper' else '~'}(d^{{{claimed:.3g} + offset}}) (margin {delta})")
+    if corrections:
+        summary += (f" (fitted with the derived finite-d corrections d^-{', d^-'.join(f'{g:g}' for g in corrections)}"
+                    f", one amplitude per {group_name})")
     ctext, cnums = _competitor_text(fit, claimed, competitor)
     summary += ctext
     if passed is None and fit.high <= claimed + delta and (kind == "upper" or fit.low >= claimed - delta):
