@@ -202,3 +202,51 @@ def test_figures_drawn_in_parallel_match_the_serial_report(tmp_path):
     assert md1.read_text() == md2.read_text()
     for k in range(3):
         assert results[k].figure and (tmp_path / "two" / results[k].figure).stat().st_size > 0
+
+
+def test_claim_ids_that_name_files_outside_the_output_folder_are_refused():
+    """An ID names files under --out: '..', '/', leading or trailing dots and spaces are refused at
+    registration, with the rule in the message; the built-in IDs all pass."""
+    import proofs_check.claims  # noqa: F401  (the built-in claims)
+    from proofs_check.engine.registry import CLAIM_ID, REGISTRY
+
+    reg = Registry()
+    for bad in ("../escape", "a..b", "a.", ".a", "a/b", "a b", "", "a\\b"):
+        with pytest.raises(ValueError, match="claim ID must be"):
+            reg.add(Claim(bad, "", "s"))
+    assert all(CLAIM_ID.fullmatch(c.id) for c in REGISTRY)
+
+
+def test_a_module_with_an_unsafe_id_exits_2_naming_the_module(tmp_path):
+    import subprocess
+    import sys
+
+    mod = tmp_path / "unsafe_ids.py"
+    mod.write_text("from proofs_check.engine.registry import REGISTRY, Evidence\n"
+                   "@REGISTRY.claim('../escape', statement='x')\n"
+                   "def c(ctx):\n    return Evidence('numerical', 'x', passed=True)\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "proofs_check.cli", "check", "--profile", "smoke", "--claims",
+                           str(mod), "--only", "../escape", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and "unsafe_ids.py" in proc.stderr and "claim ID must be" in proc.stderr
+    assert not (tmp_path / "escape.md").exists() and not any(tmp_path.glob("escape*"))
+
+
+def test_malformed_evidence_is_refused_when_created_and_crashes_only_its_claim():
+    """Tuple keys, malformed plot series and non-dict numbers are refused by Evidence itself, so a
+    check that builds one crashes its own claim and the rest of the report is written."""
+    for kwargs, match in (({"numbers": {(1, 2): 3.0}}, "key"), ({"params": {"a": [{("x",): 1}]}}, "key"),
+                          ({"numbers": [1, 2]}, "dict"), ({"series": {"x": [1, 2], "y": {"a": [1]}}}, "2 x values"),
+                          ({"series": {"x": [1, 2]}}, "'y'"), ({"series": {"x": 3, "y": {}}}, "sequence")):
+        with pytest.raises((TypeError, ValueError), match=match):
+            Evidence("numerical", "s", passed=True, **kwargs)
+    Evidence("numerical", "s", passed=True, numbers={1: 2.0, "a": {"b": [1, 2]}},
+             series={"x": [1, 2], "y": {"a": [3, 4]}, "xlabel": "d"})
+
+    reg = Registry()
+    reg.claim("user.malformed", statement="s")(
+        lambda ctx: Evidence("numerical", "s", passed=True, numbers={(1, 2): 3.0}))
+    reg.claim("user.fine", statement="s")(lambda ctx: Evidence("numerical", "s", passed=True))
+    results = {c.id: run_claim(c, CheckContext("smoke", 0)) for c in reg.select(None)}
+    assert results["user.malformed"].crashed and not results["user.fine"].crashed

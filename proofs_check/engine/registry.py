@@ -22,6 +22,8 @@ Users register their own claims the same way, in a module that ``dssl check --cl
 
 from __future__ import annotations
 
+import re
+
 import functools
 import hashlib
 import inspect
@@ -35,6 +37,8 @@ VERDICTS = ("holds", "fails", "inconclusive")
 EVIDENCE_KINDS = ("numerical", "symbolic", "empirical")
 PROFILES = ("quick", "full", "smoke")   # smoke: tiny grids, for the test suite
 TOOLKIT_PACKAGES = ("theory", "simulators", "proofs_check")
+# a claim ID names files under --out, so it may not climb out of it or hide
+CLAIM_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_+-]|\.(?!\.))*(?<!\.)")
 
 
 @dataclass
@@ -69,6 +73,54 @@ class Evidence:
             raise TypeError(f"Evidence.passed must be True, False or None, got {self.passed!r}")
         if self.passed is not None:
             self.passed = bool(self.passed)
+        if not isinstance(self.summary, str):
+            raise TypeError(f"Evidence.summary must be a string, got {type(self.summary).__name__}")
+        # checked here, so a malformed piece is its claim's crash and never the report's
+        for name in ("numbers", "params", "counterexample"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, dict):
+                raise TypeError(f"Evidence.{name} must be a dict, got {type(value).__name__}")
+            _check_json_keys(value, f"Evidence.{name}")
+        if self.series is not None:
+            _check_series(self.series)
+
+
+_JSON_KEYS = (str, int, float, bool, np.integer, np.floating, np.bool_, type(None))
+
+
+def _check_json_keys(value, where: str, depth: int = 0) -> None:
+    """Every mapping inside ``value`` has keys JSON can write (strings, numbers, booleans, None)."""
+    if depth > 50:
+        raise ValueError(f"{where} is nested more than 50 levels deep (a cycle?)")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, _JSON_KEYS):
+                raise TypeError(f"{where} has a key {k!r} of type {type(k).__name__}; JSON keys must be "
+                                "strings or numbers")
+            _check_json_keys(v, f"{where}[{k!r}]", depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for j, v in enumerate(value):
+            _check_json_keys(v, f"{where}[{j}]", depth + 1)
+
+
+def _check_series(series) -> None:
+    """Plot data: ``{"x": values, "y": {label: values of the same length}, ...}``."""
+    if not isinstance(series, dict) or "x" not in series or not isinstance(series.get("y"), dict):
+        raise ValueError("Evidence.series must be a dict with 'x' (values) and 'y' ({label: values})")
+    try:
+        n = len(series["x"])
+    except TypeError:
+        raise ValueError("Evidence.series['x'] must be a sequence of values") from None
+    for label, ys in series["y"].items():
+        if not isinstance(label, str):
+            raise TypeError(f"Evidence.series['y'] labels must be strings, got {label!r}")
+        try:
+            m = len(ys)
+        except TypeError:
+            raise ValueError(f"Evidence.series['y'][{label!r}] must be a sequence of values") from None
+        if m != n:
+            raise ValueError(f"Evidence.series['y'][{label!r}] has {m} values for {n} x values")
+    _check_json_keys(series, "Evidence.series")
 
 
 def quantifiers(*, index_set: str, framework: str, regime: str, inequality: str,
@@ -535,8 +587,10 @@ class Registry:
             raise KeyError(f"unknown claim ID {claim_id!r}; known: {sorted(self._claims)}") from None
 
     def add(self, claim: Claim) -> Claim:
-        if not isinstance(claim.id, str) or not claim.id or " " in claim.id:
-            raise ValueError(f"claim ID must be a non-empty string without spaces, got {claim.id!r}")
+        if not isinstance(claim.id, str) or not CLAIM_ID.fullmatch(claim.id):
+            raise ValueError(f"claim ID must be letters, digits and '_', '+', '-', '.' (no '..', no leading or "
+                             f"trailing '.', no '/' or spaces: it names files in the output folder), got "
+                             f"{claim.id!r}")
         if not claim.where:                     # called directly: the caller outside this file
             frame = sys._getframe(1)
             while frame.f_code.co_filename == __file__:
