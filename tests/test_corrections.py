@@ -79,12 +79,15 @@ def test_the_moment_corrections_follow_the_law_of_q():
     """The corrected leading term is 2p(1-p) E q^2 tau^2: with q uniform on {-1, 1} it equals the
     paper's (E q^2 = 1) and fix.eq18 still holds, refuting only the paper's remainder; the
     leading term checked is the setting's, not a number typed in."""
-    from proofs_check.claims.corrections_moments import _lead, fix_eq18
+    from proofs_check.claims.corrections_moments import _exact_diag, fix_eq18
     from proofs_check.claims.settings import DEFAULT
     from proofs_check.engine.registry import default_rule
 
     sym = DEFAULT.with_(q_values=(-1.0, 1.0))
-    assert _lead(sym, 1e5) == 1e5**0.4 and _lead(DEFAULT, 1e5) == 0.5 * 1e5**0.4
+    d = 1e5
+    rho, noise = d**DEFAULT.rare_exponent, d**-0.4
+    assert np.isclose(_exact_diag(sym, d, 1.0), (1 - rho) * d**0.4 + noise, rtol=1e-14)        # E q^2 = 1
+    assert np.isclose(_exact_diag(DEFAULT, d, 1.0), 0.5 * (1 - rho) * d**0.4 + noise, rtol=1e-14)  # E q^2 = 1/2
     ev = fix_eq18(CheckContext("smoke", 0), sym)
     assert default_rule(ev).status == "holds"
     planted = [e for e in ev if "planted" in e.summary][0]

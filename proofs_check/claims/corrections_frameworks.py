@@ -31,7 +31,7 @@ from ..engine.registry import REGISTRY, CheckContext, Evidence, WarmTask, quanti
 from ..engine.search import find_counterexample, worst_case
 from ..engine.strategies import connected_graphs
 from .paper_checks import _lbfgs
-from .robustness_checks import OBJECTIVES, _connectivity_table, _strict_tol, rv
+from .robustness_checks import OBJECTIVES, _connectivity_table, _strict_tol, rv, top_representability
 from .settings import DEFAULT, PaperSetting
 
 
@@ -317,13 +317,8 @@ def mim_limit_difference(G: nx.Graph) -> float:
 
 
 def _sensitivity_top(X: np.ndarray, c: int) -> float:
-    """``s`` over ``[c]`` of the PSD-truncated rank-c optimum of ``X`` (fix.eckart-young: the top-c
-    eigenvectors with positive eigenvalues)."""
-    from scipy.linalg import eigh
-
-    d = X.shape[0]
-    vals, vecs = eigh(X, subset_by_index=[d - c, d - 1])
-    r = np.sum(vecs[:c, vals > 1e-12 * max(1.0, float(np.abs(vals).max()))] ** 2, axis=1)
+    """``s`` over ``[c]`` of the PSD-truncated rank-c optimum of a dense ``X``."""
+    r = top_representability(X, c)
     return float(r.max() - r.min())
 
 
@@ -356,7 +351,7 @@ def network_limit_profile(setting: PaperSetting, profile: str, seed: int) -> dic
             "betas": LIMIT_BETAS, "limit": np.array([mim_limit_difference(G) for _, G in graphs])}
 
 
-def _holm_signs(diff: np.ndarray, labels: list[str]) -> tuple[list[dict], np.ndarray]:
+def _holm_signs(diff: np.ndarray, labels: list[str]) -> list[dict]:
     """Per graph: mean difference, its 95% t-interval, and its sign: ``+``/``-`` where Holm's
     step-down over every graph's two one-sided t-tests (``mean > 0``, ``mean < 0``) rejects at
     :data:`SIGN_ALPHA`, ``?`` otherwise (columns of ``diff`` are graphs)."""
@@ -375,7 +370,7 @@ def _holm_signs(diff: np.ndarray, labels: list[str]) -> tuple[list[dict], np.nda
     k = len(rows)
     for g, r in enumerate(rows):
         r["sign"] = "+" if reject[g] else "-" if reject[k + g] else "?"
-    return rows, reject
+    return rows
 
 
 def _graph_weight_symbolic() -> Evidence:
@@ -489,7 +484,7 @@ def _finite_sign_evidence(prof: dict) -> list[Evidence]:
               "across graphs)")
     out = []
     mim = prof["diff"][("mim-surrogate", beta)]
-    rows, _ = _holm_signs(mim[-1][:, irregular], [labels[g] for g in irregular])
+    rows = _holm_signs(mim[-1][:, irregular], [labels[g] for g in irregular])
     ok = all(r["sign"] == "+" for r in rows)
     verdict = True if ok else False if any(r["sign"] == "-" for r in rows) else None
     out.append(Evidence("numerical", f"MIM surrogate at d = {grid[-1]}, |D_i| = d^{beta:g}: s_Dec - s_Fed per irregular graph (mean, 95% CI; "
@@ -604,7 +599,7 @@ def fix_thm46(ctx: CheckContext, setting: PaperSetting = DEFAULT) -> list[Eviden
                            else f"{len(neg)} graphs without a positive sign"),
                         passed=bool(signs) and not neg, params={"planted": "both signs on irregular graphs (MIM)"}))
     cl = prof["diff"][("cl-exact-views", prof["betas"][0])]
-    cl_rows, _ = _holm_signs(cl[-1], [lab for lab, _ in prof["graphs"]])
+    cl_rows = _holm_signs(cl[-1], [lab for lab, _ in prof["graphs"]])
     strict = sum(r["sign"] == "+" for r in cl_rows)
     out.append(Evidence("numerical", "planted neighbour (Thm 4.6's strict s_Dec > s_Fed for CL) is refuted: at d = "
                         f"{prof['grid'][-1]} {strict} of {len(cl_rows)} graphs have a significantly positive CL "

@@ -50,12 +50,6 @@ def stated_second_moment(model: PaperModel, i: int) -> np.ndarray:
     return S
 
 
-def _lead(setting: PaperSetting, d: float) -> float:
-    """The corrected leading term ``tau^2 E q^2`` of ``S_kk`` on ``[N] \\ {i}`` (q uniform on its
-    two values): ``d^{2/5} / 2`` at the paper's scalings."""
-    return float(np.mean(np.square(setting.q_values))) * d ** (2 * setting.tau_exponent)
-
-
 def _remainder_exponent(setting: PaperSetting) -> float:
     """Exponent of the remainder ``O(d^{2/5 + a - beta} + d^{-2/5})`` at the setting's scalings."""
     return max(2 * setting.tau_exponent + setting.rare_exponent, 2 * setting.mu_exponent)

@@ -81,15 +81,11 @@ def perron_prediction(setting: PaperSetting, framework: str) -> np.ndarray:
         for i in range(n):
             w = np.zeros(n)
             w[i] = 1.0
-            out[i] = _perron_sq(w)
+            out[i] = mim_limit_representability(w)
             out[i, i] = np.nan
         return out
     w = np.full(n, 1.0 / n) if framework == "fl" else decl_global_weights(decl_graph(setting)[1])
-    return _perron_sq(w)[None, :]
-
-
-def _perron_sq(w: np.ndarray) -> np.ndarray:
-    return mim_limit_representability(w)
+    return mim_limit_representability(w)[None, :]
 
 
 def rate_over_beta(ctx, setting, prof, series, framework, offset, claimed, label, stat, *,
@@ -205,11 +201,11 @@ def _view_term_evidence(ctx, setting: PaperSetting) -> list[Evidence]:
     the paper's ``d^{-3/5}``, and the per-beta fits against ``-3/5`` with the threshold located on
     the beta grid as :func:`~proofs_check.engine.registry.threshold_rule` locates one."""
     from ..engine.registry import series_thresholds
-    from .robustness_checks import view_term_profile
+    from .robustness_checks import view_term_groups, view_term_profile
 
     vt = view_term_profile(setting, ctx.profile, ctx.seed)
     grid, betas = vt["grid"], vt["betas"]
-    groups = {float(b): vt["values"][b].mean(axis=1) for b in betas}
+    groups = view_term_groups(vt)
     q = quantifiers(index_set="k in [N] \\ {0} (client 0's main coordinates)", framework="local (client 0)",
                     regime=(f"finite samples, |D_i| = d^beta for beta in {', '.join(f'{b:g}' for b in betas)}; "
                             f"the view term level(one sampled pair) - level(views integrated) on the same samples; "
@@ -237,7 +233,7 @@ def _view_term_evidence(ctx, setting: PaperSetting) -> list[Evidence]:
                          kind="upper", delta=0.05, floor=1e-14,
                          params={"beta": b, "series": "view term", "role": "extra", "quantifiers": q})
            for b in betas]
-    loc = series_thresholds([dict_evidence for dict_evidence in per], "beta").get("view term", "?")
+    loc = series_thresholds(per, "beta").get("view term", "?")
     out.append(Evidence("numerical", f"per-beta fits of the view term against the paper's d^(-3/5) on the beta grid "
                         f"{', '.join(f'{b:g}' for b in betas)} (extra): {loc}", passed=None,
                         params={"role": "extra", "quantifiers": q},

@@ -403,6 +403,11 @@ def view_term_profile(setting: PaperSetting, profile: str, seed: int) -> dict:
             "draws": VIEW_TERM_DRAWS[profile]}
 
 
+def view_term_groups(vt: dict) -> dict:
+    """The view term of :func:`view_term_profile` per beta, the mean over draws at each d."""
+    return {float(b): vt["values"][b].mean(axis=1) for b in vt["betas"]}
+
+
 def beta_source(setting: PaperSetting, profile: str, seed: int, objective: str, framework: str) -> dict:
     """The beta profile a series comes from: the rotated CL route for CL's local and FL models
     (up to d = 10^4 in full), the sampled-views route for CL with sampled views, the dense route
@@ -579,7 +584,7 @@ def _view_threshold_evidence(ctx: CheckContext, setting: PaperSetting) -> Eviden
     from ..engine.rates import fit_pooled_rate
 
     vt = view_term_profile(setting, ctx.profile, ctx.seed)
-    groups = {float(b): vt["values"][b].mean(axis=1) for b in vt["betas"]}
+    groups = view_term_groups(vt)
     fit = fit_pooled_rate(vt["grid"], groups, {b: -b for b in groups})
     return Evidence("numerical", f"one sampled pair of views per sample: the view noise's own term (sampled minus "
                     f"integrated on the same samples, tau = {vt['setting'].tau_scale:g} d^(1/5)) falls as d^(e - beta) "
