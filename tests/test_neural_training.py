@@ -140,7 +140,7 @@ def test_run_point_is_deterministic_and_seed_dependent():
 
 @pytest.mark.parametrize("framework", ["centralised", "dpsgd"])
 def test_frameworks_run_and_report(framework):
-    out = run_point(dict(BASE, **TINY, framework=framework, connectivity=3.0, arch="cnn"))
+    out = run_point(dict(BASE, **{**TINY, "rep_dim": 5}, framework=framework, connectivity=3.0, arch="cnn"))
     assert 0 <= out["accuracy"] <= 1
     if framework == "dpsgd":
         assert out["avg_connectivity"] == pytest.approx(3.0, abs=0.5)
@@ -277,8 +277,11 @@ def test_mnist1d_is_generated_without_touching_global_random_state(tmp_path, mon
 def test_mnist1d_cnn_and_masks_cover_signals():
     from simulators.neural.augment import augment, keep_mask, mask_units
 
-    model = SSLNet("mae", "cnn", (1, 40), rep_dim=4, hidden=32)
-    assert model.encode(torch.zeros(2, 1, 40)).shape == (2, 4)
+    model = SSLNet("mae", "cnn", (1, 40), rep_dim=125, hidden=32)
+    assert model.encode(torch.zeros(2, 1, 40)).shape == (2, 125)      # the published flatten
+    assert model.encoder[0].out_channels == 25 and model.encoder[0].stride == (2,)
+    with pytest.raises(ValueError, match="multiple of 5"):
+        SSLNet("mae", "cnn", (1, 40), rep_dim=32)
     gen = torch.Generator().manual_seed(0)
     keep = keep_mask(gen, 2, 3, (1, 40), 0.75)
     assert mask_units((1, 40)) == 10
@@ -320,3 +323,105 @@ def test_runs_pin_the_blas_threads_as_well_as_torch_threads():
             assert t.get_num_threads() == 1
             assert all(p["num_threads"] == 1 for p in threadpool_info())
         assert [p["num_threads"] for p in threadpool_info()] == outside
+
+
+def test_mask_channel_hides_masked_inputs_and_the_probe_feeds_ones():
+    """With the mask channel, the encoder sees [x * keep, keep]: values at hidden positions do
+    not reach it, and a hidden 0 differs from a real 0; the probe's encode feeds an all-ones mask."""
+    torch.manual_seed(0)
+    model = SSLNet("mae", "cnn", (1, 40), rep_dim=125, hidden=32, mask_channel=True, target="detrended")
+    assert model.encoder.inner[0].in_channels == 2
+    x = torch.randn(3, 1, 40)
+    keep = torch.ones(3, 1, 40)
+    keep[..., 8:20] = 0.0
+    noisy = x + (1 - keep) * torch.randn(3, 1, 40)
+    assert torch.equal(model.encoder(x, keep), model.encoder(noisy, keep))
+    zero = x * keep
+    assert not torch.allclose(model.encoder(zero, keep), model.encoder(zero, torch.ones_like(keep)))
+    assert torch.equal(model.encode(x), model.encoder.inner(torch.cat([x, torch.ones_like(x)], 1)))
+    loss = model({"x": x, "keep": keep})
+    assert loss.shape == () and torch.isfinite(loss)
+    with pytest.raises(ValueError, match="detrended"):
+        SSLNet("mae", "mlp", (6,), target="detrended")
+
+
+def test_detrend_removes_exactly_the_least_squares_line():
+    from simulators.neural.models import detrend
+
+    t = torch.arange(40, dtype=torch.float64)
+    x = torch.randn(5, 1, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    line = 0.7 - 0.03 * t
+    assert torch.allclose(detrend(x + line), detrend(x), atol=1e-12)
+    assert torch.allclose(detrend(line.expand(2, 1, 40)), torch.zeros(2, 1, 40, dtype=torch.float64), atol=1e-12)
+    coef = np.polyfit(t.numpy(), x[0, 0].numpy(), 1)           # numpy's least-squares line
+    assert np.allclose(detrend(x)[0, 0].numpy(), x[0, 0].numpy() - np.polyval(coef, t.numpy()), atol=1e-12)
+
+
+def test_mnist1d_views_are_shifted_detrended_signals_plus_a_line():
+    """Each view minus its own least-squares line is a circular shift by 0..9 of the detrended
+    signal minus that shift's line: the view adds only a line (slope and offset)."""
+    from simulators.neural.augment import MNIST1D_SHIFT, augment
+    from simulators.neural.models import detrend
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 4, 1, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    v = augment(gen, x, kind="mnist1d")
+    base = detrend(x)
+    for i in range(2):
+        for j in range(4):
+            got = detrend(v[i, j])
+            assert any(torch.allclose(got, detrend(torch.roll(base[i, j], s, -1)), atol=1e-9)
+                       for s in range(MNIST1D_SHIFT + 1))
+    with pytest.raises(ValueError, match="signals"):
+        augment(gen, torch.zeros(2, 3, 6), kind="mnist1d")
+
+
+def test_finished_clients_cost_no_gradient():
+    """Under a size-skewed split the batched call takes only the clients still stepping."""
+    torch.manual_seed(0)
+    model = SSLNet("mae", "mlp", (6,), rep_dim=2, hidden=8)
+    cfg = TrainConfig(batch_size=4, local_epochs=1, mask_ratio=0.5)
+    gen = torch.Generator().manual_seed(0)
+    sizes = torch.tensor([4, 12, 20])
+    x = torch.randn(3, 20, 6)
+    step = _Step(model, cfg, gen)
+    seen = []
+    inner = step.grad
+    step.grad = lambda p, b: (seen.append(next(iter(b.values())).shape[0]), inner(p, b))[1]
+    flat = FlatLayout(dict(model.named_parameters())).flatten(
+        {k: v.detach()[None].repeat(3, *[1] * v.dim()) for k, v in model.named_parameters()})
+    opt = step.init_state(flat)
+    sampler = ClientSampler(x, sizes, cfg.batch_size, gen)
+    steps = steps_per_round(sizes, cfg)
+    for s in range(int(steps.max())):
+        step(flat, opt, step.inputs(sampler.batch(torch.arange(3)), None, None), s < steps)
+    assert seen == [3, 2, 2, 1, 1]
+
+
+def test_probes_logistic_and_least_squares():
+    from simulators.neural.evaluation import probe_accuracy, ridge_probe
+    from simulators.neural.experiment import probes
+
+    rng = np.random.default_rng(0)
+    y, yt = rng.integers(0, 3, (2, 200)), rng.integers(0, 3, (2, 100))
+    means = rng.normal(size=(3, 4)) * 2
+    F, Ft = means[y] + rng.normal(size=(2, 200, 4)), means[yt] + rng.normal(size=(2, 100, 4))
+    log = probes(F, y, Ft, yt, "logistic")
+    assert log.tolist() == [probe_accuracy(F[g], y[g], Ft[g], yt[g]) for g in range(2)]
+    assert np.array_equal(probes(F, y, Ft, yt, "least-squares"), ridge_probe(F, y, Ft, yt))
+    with pytest.raises(ValueError, match="probe"):
+        probes(F, y, Ft, yt, "knn")
+
+
+def test_signal_conv_equals_conv1d():
+    """The matmul convolution of the signal CNN computes nn.Conv1d (float64, to round-off)."""
+    from simulators.neural.models import SignalConv
+
+    torch.manual_seed(0)
+    for cin, k in ((1, 5), (25, 3), (2, 5)):
+        ref = torch.nn.Conv1d(cin, 7, k, stride=2, padding=1).double()
+        mm = SignalConv(cin, 7, k, stride=2, padding=1).double()
+        mm.load_state_dict(ref.state_dict())
+        for length in (40, 19, 10, 5):
+            x = torch.randn(3, cin, length, dtype=torch.float64)
+            assert torch.allclose(mm(x), ref(x), atol=1e-12)

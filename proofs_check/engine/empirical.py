@@ -196,8 +196,8 @@ def gate(cell: Cell, level: float = GATE_LEVEL) -> tuple[bool, str]:
             bad.append(f"{name} {cell.margin.scale * v.mean():+.3g}{cell.margin.unit} (p = {p:.2g})")
     if not bad:
         return True, ""
-    return False, ("invalid: the learned encoder does not beat its random initialisation "
-                   f"(one-sided level {level}) for " + ", ".join(bad)
+    return False, ("invalid: the learned encoder does not beat its random initialisation by the "
+                   f"required gain (one-sided level {level}) for " + ", ".join(bad)
                    + "; this cell gives no evidence for or against the claim")
 
 

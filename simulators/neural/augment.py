@@ -8,7 +8,10 @@ Images ``(1, 8, 8)``: a random translation by at most one pixel (zero padding), 
 ``U[0.8, 1.2]``, brightness ``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.05 (the 8x8 analogue
 of SimSiam's crop and colour jitter). Signals ``(1, L)`` (MNIST-1D, standardised): a random
 translation by at most ``SHIFT_1D`` samples (zero padding), scale ``U[0.8, 1.2]``, offset
-``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.1. MAE masks hide patches of ``PATCH`` x ``PATCH``
+``U[-0.1, 0.1]`` and Gaussian noise of s.d. 0.1 (``kind = "toolkit"``), or the MNIST-1D
+nuisances (``kind = "mnist1d"``, the published SSL views of Greydanus and Kobak 2024): the
+signal's offset and linear trend removed, a circular shift by ``U{0 .. MNIST1D_SHIFT}``, then
+a random slope ``N(0, 0.04^2)`` per sample about the centre and an offset ``N(0, 0.3^2)``. MAE masks hide patches of ``PATCH`` x ``PATCH``
 pixels of images and ``PATCH_1D`` samples of signals. Vectors: additive Gaussian noise of s.d. ``noise``, so the
 two views of ``x`` have cross moment ``E[x1 x2^T] = E[x x^T]`` (the positives of the spectral
 contrastive closed form, docs/theory.md §4).
@@ -22,6 +25,8 @@ import torch
 PATCH = 2          # MAE patches of 2x2 pixels on 8x8 images (16 patches)
 PATCH_1D = 4       # MAE patches of 4 samples on signals of length 40 (10 patches)
 SHIFT_1D = 8       # largest translation of a signal view
+MNIST1D_SHIFT = 9  # largest circular shift of an MNIST-1D view
+AUGMENTS = ("toolkit", "mnist1d")
 
 
 def mask_units(input_shape: tuple) -> int:
@@ -54,8 +59,30 @@ def keep_mask(gen: torch.Generator, m: int, b: int, input_shape: tuple, ratio: f
     return keep
 
 
-def augment(gen: torch.Generator, x: torch.Tensor, *, noise: float = 0.5) -> torch.Tensor:
+def mnist1d_view(gen: torch.Generator, x: torch.Tensor) -> torch.Tensor:
+    """The MNIST-1D view of signals ``x`` ``(m, b, 1, L)`` (module docstring, ``kind = "mnist1d"``)."""
+    from .models import detrend
+
+    m, b, _, length = x.shape
+    flat = detrend(x)
+    shift = torch.randint(0, MNIST1D_SHIFT + 1, (m, b), generator=gen)
+    idx = (torch.arange(length)[None, None, :] - shift[..., None]) % length      # circular
+    out = flat.gather(-1, idx[:, :, None, :])
+    t = torch.arange(length, dtype=x.dtype) - (length - 1) / 2
+    slope = 0.04 * torch.randn((m, b, 1, 1), generator=gen)
+    offset = 0.3 * torch.randn((m, b, 1, 1), generator=gen)
+    return out + slope * t + offset
+
+
+def augment(gen: torch.Generator, x: torch.Tensor, *, noise: float = 0.5,
+            kind: str = "toolkit") -> torch.Tensor:
     """One random view of each sample of ``x`` ``(m, b, *shape)`` (see module docstring)."""
+    if kind not in AUGMENTS:
+        raise ValueError(f"kind must be one of {AUGMENTS}, got {kind!r}")
+    if kind == "mnist1d":
+        if x.dim() != 4:
+            raise ValueError(f"kind='mnist1d' needs signals (m, b, 1, L), got shape {tuple(x.shape)}")
+        return mnist1d_view(gen, x)
     if x.dim() == 5:                                   # images (m, b, 1, 8, 8)
         m, b = x.shape[:2]
         padded = torch.nn.functional.pad(x, (1, 1, 1, 1))

@@ -57,6 +57,15 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "gamma_min": (float, 1e-3, _NONNEG, "MAR: smallest A-MMD weight"),
     "mmd_distance": (str, "squared", ("squared", "euclidean"),
                      "MAR kernel: exp(-||z-z'||^2/(2s^2)) (released code) or exp(-||z-z'||/(2s^2)) (paper)"),
+    "mask_channel": (bool, False, None, "MAE/MAR: feed the encoder the keep mask as extra input "
+                     "channels (the probe feeds all ones), so a hidden input differs from a real 0"),
+    "mae_target": (str, "raw", ("raw", "detrended"), "MAE/MAR: reconstruct the raw input or, for "
+                   "signals, the signal minus its least-squares line (offset and slope)"),
+    "augment": (str, "toolkit", ("toolkit", "mnist1d"), "SimSiam/spectral views of signals: the "
+                "toolkit's (zero-padded shifts, scale, offset, noise) or the published MNIST-1D "
+                "nuisances (detrend, circular shift, random slope and offset)"),
+    "probe": (str, "logistic", ("logistic", "least-squares"), "linear probe on standardised "
+              "features: multinomial logistic regression (C = 1) or closed-form least squares"),
     "graph": (str, "paper-general", GRAPHS, "D-PSGD graph family"),
     "connectivity": (float, 4.0, _POS, "target |A_bar| (paper graphs, erdos-renyi); the degree, "
                      "rounded (ring-lattice, random-regular)"),
@@ -120,6 +129,13 @@ DIGITS_SAMPLES, DIGITS_INPUT = 1797, 64      # scikit-learn's digits: samples, p
 MNIST1D_INPUT = 40                           # MNIST-1D signal length
 
 
+def conv_length(length: int) -> int:
+    """Length after the three stride-2 convolutions of the signal CNN (kernels 5, 3, 3, padding 1)."""
+    for k in (5, 3, 3):
+        length = (length + 2 - k) // 2 + 1
+    return length
+
+
 def _data_size(point: dict) -> tuple[int, int]:
     """``(samples, input size)`` of ``point``'s data set, before the split."""
     if point["dataset"] == "synthetic":
@@ -159,6 +175,17 @@ def check_consistency(point: dict) -> None:
     if point["arch"] == "cnn" and point["dataset"] not in IMAGE_UNITS:
         raise ValueError(f"arch: 'cnn' needs an image or signal data set ({sorted(IMAGE_UNITS)}), "
                          f"got dataset = {point['dataset']!r}")
+    if point["arch"] == "cnn" and point["dataset"] == "mnist1d":
+        out = conv_length(MNIST1D_INPUT)
+        if point["rep_dim"] % out:
+            raise ValueError(f"rep_dim = {point['rep_dim']}: the signal CNN's representation is the "
+                             f"flatten of C channels x {out} positions, so rep_dim must be a multiple "
+                             f"of {out} (125: the published 25 channels)")
+    if point["mae_target"] == "detrended" and point["dataset"] != "mnist1d":
+        raise ValueError(f"mae_target = 'detrended' needs signals (dataset 'mnist1d'), got "
+                         f"dataset = {point['dataset']!r}")
+    if point["augment"] == "mnist1d" and point["dataset"] != "mnist1d":
+        raise ValueError(f"augment = 'mnist1d' needs dataset 'mnist1d', got {point['dataset']!r}")
     if point["gamma_min"] > point["gamma_max"]:
         raise ValueError(f"gamma_min = {point['gamma_min']} must be <= gamma_max = {point['gamma_max']}")
     if point["method"] in ("mae", "mar"):

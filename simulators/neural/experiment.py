@@ -51,12 +51,13 @@ def build(point: dict, seed: int | None = None):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SSLNet(point["method"], point["arch"], data.input_shape, rep_dim=point["rep_dim"],
-                       hidden=point["hidden"], mmd_distance=point["mmd_distance"])
+                       hidden=point["hidden"], mmd_distance=point["mmd_distance"],
+                       mask_channel=point["mask_channel"], target=point["mae_target"])
     cfg = TrainConfig(rounds=point["rounds"], local_epochs=point["local_epochs"],
                       batch_size=point["batch_size"], optimizer=point["optimizer"], lr=point["lr"], momentum=point["momentum"],
                       weight_decay=point["weight_decay"], mask_ratio=point["mask_ratio"],
                       participation=point["participation"], gamma_max=point["gamma_max"],
-                      gamma_min=point["gamma_min"])
+                      gamma_min=point["gamma_min"], augment=point["augment"])
     return data, model, cfg
 
 
@@ -93,22 +94,36 @@ def mixing_for(point: dict) -> tuple[np.ndarray, float]:
 _RAW_PROBE: dict = {}
 
 
-def raw_probe(data) -> float:
-    """Probe accuracy on the raw input of ``data`` (memoised on the training and test arrays:
-    MNIST-1D's are the same at every seed)."""
+def raw_probe(data, probe: str = "logistic") -> float:
+    """Probe accuracy (``probe``: see :func:`probes`) on the raw input of ``data`` (memoised on
+    the training and test arrays: MNIST-1D's are the same at every seed)."""
     import hashlib
 
-    from .evaluation import ridge_probe
-
-    h = hashlib.sha256()
+    h = hashlib.sha256(probe.encode())
     for arr in (data.x_train, data.y_train, data.x_test, data.y_test):
         h.update(np.ascontiguousarray(arr).tobytes())
     key = h.hexdigest()
     if key not in _RAW_PROBE:
         flat = lambda x: x.reshape(1, len(x), -1)
-        _RAW_PROBE[key] = float(ridge_probe(flat(data.x_train), data.y_train,
-                                            flat(data.x_test), data.y_test)[0])
+        _RAW_PROBE[key] = float(probes(flat(data.x_train), data.y_train[None],
+                                       flat(data.x_test), data.y_test[None], probe)[0])
     return _RAW_PROBE[key]
+
+
+def probes(f_train: np.ndarray, y_train: np.ndarray, f_test: np.ndarray, y_test: np.ndarray,
+           probe: str) -> np.ndarray:
+    """Test accuracies ``(G,)`` of the linear probes of ``G`` feature sets ``(G, n, k)`` /
+    ``(G, m, k)`` with labels ``(G, n)`` / ``(G, m)``: multinomial logistic regression (C = 1)
+    on standardised features per group (``"logistic"``,
+    :func:`simulators.neural.evaluation.probe_accuracy`) or the batched closed-form least squares
+    (``"least-squares"``, :func:`simulators.neural.evaluation.ridge_probe`)."""
+    from .evaluation import probe_accuracy, ridge_probe
+
+    if probe == "least-squares":
+        return ridge_probe(f_train, y_train, f_test, y_test)
+    if probe != "logistic":
+        raise ValueError(f"probe must be 'logistic' or 'least-squares', got {probe!r}")
+    return np.array([probe_accuracy(a, ya, b, yb) for a, ya, b, yb in zip(f_train, y_train, f_test, y_test)])
 
 
 def _stack_clients(datas: list, centralised: bool):
@@ -131,8 +146,8 @@ def _stack_clients(datas: list, centralised: bool):
 def run_point(point: dict, *, progress: bool = False) -> dict:
     """Train ``point``'s method and framework and evaluate it.
 
-    Returns ``accuracy`` (linear probe of the server / average / centralised encoder on the
-    held-out test split), the baselines ``accuracy_random`` (the same probe on the encoder at
+    Returns ``accuracy`` (linear probe, ``point["probe"]``, of the server / average / centralised
+    encoder on the held-out test split), the baselines ``accuracy_random`` (the same probe on the encoder at
     its initialisation) and ``accuracy_raw`` (on the raw input), the relative encoder weight
     distances ``dist_local_global`` and ``dist_local_local`` of the last round (NaN for
     centralised), ``final_loss`` (of the last round that trained a client; a non-finite round
@@ -149,7 +164,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     point = check_point(point)
     seeds = [point["seed"] + i for i in range(point["n_seeds"])]
     with deterministic_torch(point["threads"]) as torch:
-        from .evaluation import features, ridge_probe, row_space_projector, weight_distances
+        from .evaluation import features, row_space_projector, weight_distances
         from .training import FlatLayout, train_dpsgd, train_fedavg
 
         start = time.perf_counter()
@@ -182,11 +197,12 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
         for key, params in (("accuracy", final), ("accuracy_random", [lay.views(p) for p in init])):
             feats = [(features(model, p, d.x_train), features(model, p, d.x_test))
                      for p, d in zip(params, datas)]
-            per[key] = ridge_probe(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
-                                   np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas])).tolist()
+            per[key] = probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
+                              np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]),
+                              point["probe"]).tolist()
         for g, data in enumerate(datas):
             params = final[g]
-            per["accuracy_raw"].append(raw_probe(data))
+            per["accuracy_raw"].append(raw_probe(data, point["probe"]))
             if point["framework"] == "centralised":
                 dist = {"local_global": float("nan"), "local_local": float("nan")}
             else:

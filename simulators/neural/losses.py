@@ -48,8 +48,10 @@ def spectral_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tenso
 
 
 def _pairwise(a: torch.Tensor, b: torch.Tensor, distance: str) -> torch.Tensor:
-    """``||a_i - b_j||^2`` (``squared``) or ``||a_i - b_j||`` (``euclidean``; gradient 0 at 0)."""
-    d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    """``||a_i - b_j||^2`` (``squared``) or ``||a_i - b_j||`` (``euclidean``; gradient 0 at 0),
+    from the Gram identity ``||a||^2 + ||b||^2 - 2 a.b`` (one matmul, where the broadcast
+    difference costs ``B^2 k`` memory traffic per client), clamped at 0 against round-off."""
+    d2 = ((a * a).sum(-1)[:, None] + (b * b).sum(-1)[None, :] - 2.0 * (a @ b.T)).clamp(min=0.0)
     if distance == "squared":
         return d2
     pos = d2 > 0

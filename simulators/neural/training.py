@@ -8,7 +8,9 @@ moments are per client).
 Clients hold different numbers of samples, so client ``i`` takes ``E * ceil(n_i / B)`` steps
 per round (``E`` local epochs of minibatches drawn without replacement, the last batch of an
 epoch wrapping around); the round runs for the largest count and a client that has finished is
-left unchanged (its update is masked).
+left unchanged: its gradient is not computed (only the clients still stepping enter the batched
+call) and the optimiser skips it. Minibatches and augmentations are still drawn for every
+client, so the random streams, and the numbers, do not depend on who has finished.
 
 FedAvg (McMahan et al. 2017): each round ``m = round(participation * N)`` clients are drawn
 without replacement, start from the server model with a fresh optimiser state, and the server
@@ -22,7 +24,6 @@ the encoder of the server model (FedAvg) or of the neighbour mean ``sum_j W_ij t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +49,7 @@ class TrainConfig:
     gamma_max: float = 0.1
     gamma_min: float = 1e-3
     noise: float = 0.5
+    augment: str = "toolkit"
 
 
 @dataclass
@@ -137,7 +139,8 @@ class _Step:
         self.model, self.cfg, self.gen = model, cfg, gen
         self.layout = FlatLayout(dict(model.named_parameters()))
         self.grad = vmap(grad_and_value(lambda p, b: functional_call(model, p, (b,))))
-        self.encode = vmap(lambda p, x: functional_call(model.encoder, p, (x,)))
+        self.encode = vmap(lambda p, x, keep: functional_call(
+            model.encoder, p, (x, keep) if model.mask_channel else (x * keep,)))
 
     def inputs(self, x: torch.Tensor, zbar_flat: torch.Tensor | None, gamma: torch.Tensor | None) -> dict:
         m, b = x.shape[:2]
@@ -148,11 +151,12 @@ class _Step:
             if method == "mar":
                 with torch.no_grad():
                     enc = encoder_params(self.layout.views(zbar_flat))
-                    batch["zbar"] = self.encode(enc, x * keep)
+                    batch["zbar"] = self.encode(enc, x, keep)
                 batch["gamma"] = gamma.to(torch.float32)
             return batch
-        return {"v1": augment(self.gen, x, noise=self.cfg.noise),
-                "v2": augment(self.gen, x, noise=self.cfg.noise)}
+        kind = self.cfg.augment
+        return {"v1": augment(self.gen, x, noise=self.cfg.noise, kind=kind),
+                "v2": augment(self.gen, x, noise=self.cfg.noise, kind=kind)}
 
     def init_state(self, flat: torch.Tensor) -> torch.optim.Optimizer:
         """A fresh optimiser over the rows of ``flat`` ``(m, P)``, one parameter per client, that
@@ -172,15 +176,20 @@ class _Step:
         ``active`` True; the others, and their optimiser state, are left unchanged (no gradient,
         so the optimiser skips them). Returns ``flat`` (updated in place) and the mean loss of the
         active clients (``None`` when none is active)."""
-        grads, loss = self.grad(self.layout.views(flat), batch)
-        g = self.layout.flatten(grads)
         on = active.tolist()
-        for row, gi, a in zip(opt.param_groups[0]["params"], g.unbind(0), on):
-            row.grad = gi if a else None
-        if any(on):
-            opt.step()
-        loss_value = float(loss[active].mean()) if any(on) else None
-        return flat, loss_value
+        if not any(on):
+            return flat, None
+        if all(on):
+            grads, loss = self.grad(self.layout.views(flat), batch)
+        else:      # only the clients still stepping cost compute (issue 26)
+            idx = torch.nonzero(active).squeeze(1)
+            grads, loss = self.grad(self.layout.views(flat[idx]), {k: v[idx] for k, v in batch.items()})
+        g = self.layout.flatten(grads).unbind(0)
+        it = iter(g)
+        for row, a in zip(opt.param_groups[0]["params"], on):
+            row.grad = next(it) if a else None
+        opt.step()
+        return flat, float(loss.mean())
 
 
 def _initial(model: SSLNet, lay: FlatLayout, init: torch.Tensor | None) -> torch.Tensor:
