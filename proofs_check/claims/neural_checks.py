@@ -83,7 +83,7 @@ PROFILES: dict[str, dict] = {
     "full": {"design": Design((20, 50)), "block": 10, "run": {},
              "cells": ({**SYNTHETIC, "cl": ("simsiam", "spectral")}, {**MNIST1D_CNN, "cl": ("simsiam",)}),
              "connectivity": (3.0, 4.0, 5.5, 7.0),
-             "alphas": (0.05, 0.1, 0.5), "fig2b_frameworks": ("fedavg", "dpsgd"),
+             "alphas": (0.08, 0.1, 0.5), "fig2b_frameworks": ("fedavg", "dpsgd"),
              "linear_rounds": 200},
 }
 
