@@ -38,15 +38,15 @@ from . import paper  # noqa: F401  (declares the paper claims this module checks
 from ..engine.empirical import Cell, Design, Margin, decide, decision_evidence, t_interval
 from ..engine.registry import REGISTRY, CheckContext, Evidence, WarmTask, shared_cache
 
-# The label-skew split of the mixture cell (the cell of every claim but Tables 1 and 5, which take
-# each cell's own "skew_split"), chosen by stage 2 of the tuning protocol (docs/neural-protocol.md)
-SKEW_SPLIT = "balanced"
-NONIID = {"split": SKEW_SPLIT, "alpha": 0.1}
+ALPHA = 0.1     # the Dirichlet concentration of the label-skew arm (the paper's Table 1)
 
 
-def noniid(kw: dict) -> dict:
-    """The label-skew arm of a cell: its ``skew_split`` at Dirichlet(0.1)."""
-    return {"split": kw.get("skew_split", SKEW_SPLIT), "alpha": 0.1}
+def noniid(kw: dict, alpha: float = ALPHA) -> dict:
+    """The label-skew arm of a cell ``kw``: its ``skew_split`` (chosen by stage 2 of the tuning
+    protocol, docs/neural-protocol.md) at Dirichlet(``alpha``)."""
+    return {"split": kw["skew_split"], "alpha": alpha}
+
+
 MIM, CL_NAMES = "mae", {"simsiam": "SimSiam", "spectral": "spectral CL", "mae": "MAE", "mar": "MAR"}
 
 # Runs train a block of seeds at once (``n_seeds``: their clients stacked in one batched step);
@@ -527,8 +527,8 @@ def fig2a_cells(ctx: CheckContext, n: int) -> list[Cell]:
     conns = settings(ctx)["connectivity"]
     name, kw, _ = cell_settings(settings(ctx)["cells"][0])
     keyed = {c: dict(kw, method=MIM, framework="dpsgd", graph="paper-general", connectivity=c,
-                     **NONIID) for c in conns}
-    keyed["fl"] = dict(kw, method=MIM, framework="fedavg", **NONIID)
+                     **noniid(kw)) for c in conns}
+    keyed["fl"] = dict(kw, method=MIM, framework="fedavg", **noniid(kw))
     rows = per_seed(ctx, n, keyed)
     a = np.stack([rows[c]["avg_connectivity"] for c in conns], axis=1)       # (n, C)
     y = np.stack([rows[c]["accuracy"] for c in conns], axis=1)
@@ -540,7 +540,7 @@ def fig2a_cells(ctx: CheckContext, n: int) -> list[Cell]:
     curve = ", ".join(f"{real[c]:.1f}: {100 * mean_acc[c]:.1f}%" for c in conns)
     gate = learned({f"DecL |A_bar| = {c}": rows[c] for c in conns} | {"FL": rows["fl"]})
     out = [Cell("slope of DecL accuracy in |A_bar|", slopes, MARGINS["fig2a-slope"], gate=gate,
-                params={**kw, "connectivity": list(conns), **NONIID, "method": MIM},
+                params={**kw, "connectivity": list(conns), **noniid(kw), "method": MIM},
                 numbers={"accuracy_by_connectivity": mean_acc, "fl": fl.tolist(),
                          "connectivity_realised": [real[c] for c in conns],
                          "accuracy_seeds": y.T.tolist()},
@@ -556,7 +556,7 @@ def fig2a_cells(ctx: CheckContext, n: int) -> list[Cell]:
             continue
         out.append(Cell(f"FL - DecL accuracy at |A_bar| = {real[c]:.2f}", fl - rows[c]["accuracy"],
                         MARGINS["fig2a-fl"], gate=learned({"FL": rows["fl"], "DecL": rows[c]}),
-                        params={"connectivity": c, **NONIID, "method": MIM}))
+                        params={"connectivity": c, **noniid(kw), "method": MIM}))
     return out
 
 
@@ -577,7 +577,7 @@ def fig2b_cells(ctx: CheckContext, n: int) -> list[Cell]:
     out = []
     for fw in settings(ctx)["fig2b_frameworks"]:
         for alpha in settings(ctx)["alphas"]:
-            keyed = {m: dict(kw, method=m, framework=fw, split=SKEW_SPLIT, alpha=alpha,
+            keyed = {m: dict(kw, method=m, framework=fw, **noniid(kw, alpha),
                              connectivity=4.0)
                      for m in ("mar", MIM)}
             rows = per_seed(ctx, n, keyed)
@@ -696,7 +696,7 @@ def spectral_gap_spread(ctx: CheckContext) -> list[Evidence]:
 
     name, kw, _ = cell_settings(settings(ctx)["cells"][0])
     keyed = {g: dict(kw, method=MIM, framework="dpsgd", graph=g, connectivity=float(SPREAD_DEGREE),
-                     n_clients=SPREAD_CLIENTS, **NONIID) for g in SPREAD_GRAPHS}
+                     n_clients=SPREAD_CLIENTS, **noniid(kw)) for g in SPREAD_GRAPHS}
 
     def cells(n: int) -> list[Cell]:
         rows = per_seed(ctx, n, keyed)
@@ -709,7 +709,7 @@ def spectral_gap_spread(ctx: CheckContext) -> list[Evidence]:
                      "distance(larger SLEM) / distance(smaller SLEM) - 1", effect, MARGINS["spread"],
                      gate=learned({g: rows[g] for g in SPREAD_GRAPHS}),
                      params={**kw, "graphs": list(SPREAD_GRAPHS), "n_clients": SPREAD_CLIENTS,
-                             "degree": SPREAD_DEGREE, **NONIID},
+                             "degree": SPREAD_DEGREE, **noniid(kw)},
                      numbers={"slem": {g: v.tolist() for g, v in rho.items()},
                               "distance": {g: v.tolist() for g, v in d.items()},
                               "ring_lattice_slower": slow.tolist()},
@@ -740,7 +740,7 @@ def mixture_split(ctx: CheckContext, kw: dict, seed: int, alpha: float):
     if not np.array_equal(gm.sample_labels(ytr, rng).astype(np.float32),
                           load_dataset("synthetic", seed=seed, **data_kw)[0]):
         raise RuntimeError("the rebuilt mixture is not the one the neural runs sampled")
-    cd = make_client_data("synthetic", SKEW_SPLIT, pt["n_clients"], alpha=alpha, seed=seed, **data_kw)
+    cd = make_client_data("synthetic", noniid(kw)["split"], pt["n_clients"], alpha=alpha, seed=seed, **data_kw)
     return gm, np.stack([np.bincount(cd.y_train[idx], minlength=cd.n_classes) for idx in cd.indices])
 
 
@@ -783,7 +783,7 @@ def gap_tracks_linear_theory(ctx: CheckContext) -> list[Evidence]:
                          "needs the Gaussian mixture and a rank correlation needs at least 3 alphas "
                          f"(this profile: {name}, alphas {list(alphas)}); see the full profile", passed=None)]
     keyed = {"iid": dict(kw, method=MIM, framework="fedavg", split="iid")}
-    keyed.update({a: dict(kw, method=MIM, framework="fedavg", split=SKEW_SPLIT, alpha=a,
+    keyed.update({a: dict(kw, method=MIM, framework="fedavg", **noniid(kw, a),
                           connectivity=4.0) for a in alphas})
 
     def cells(n: int) -> list[Cell]:
@@ -830,14 +830,14 @@ def irregular_degrees(ctx: CheckContext) -> list[Evidence]:
     n_clients = point(ctx, **kw)["n_clients"]
     conn = IRREGULAR_CONNECTIVITY if n_clients >= 8 else 3.0        # the smoke profile's 4 clients
     keyed = {g: dict(kw, method=MIM, framework="dpsgd", graph=g, rule="uniform",
-                     connectivity=conn, **NONIID) for g in ("paper-uniform", "paper-general")}
+                     connectivity=conn, **noniid(kw)) for g in ("paper-uniform", "paper-general")}
 
     def linear_gaps(n: int) -> dict:
         _stop_if_planning()
         c = point(ctx, **kw)["rep_dim"]
         out = {g: [] for g in keyed}
         for s in seeds(ctx, n):
-            gm, counts = mixture_split(ctx, kw, s, NONIID["alpha"])
+            gm, counts = mixture_split(ctx, kw, s, ALPHA)
             pooled = counts.sum(0) / counts.sum()
             # a client without data trains nothing; it is given the pooled class mix (neutral)
             w = np.where(counts.sum(1, keepdims=True) > 0, counts / np.maximum(counts.sum(1, keepdims=True), 1),
@@ -862,7 +862,7 @@ def irregular_degrees(ctx: CheckContext) -> list[Evidence]:
         return [Cell(f"{name}, D-PSGD MAE, uniform weights, |A_bar| = {conn:g}: "
                      "acc(regular) - acc(irregular)", diff, MARGINS["irregular"],
                      gate=learned({"regular": rows["paper-uniform"], "irregular": rows["paper-general"]}),
-                     params={**kw, "connectivity": conn, "rule": "uniform", **NONIID},
+                     params={**kw, "connectivity": conn, "rule": "uniform", **noniid(kw)},
                      numbers={"linear_decl_gap": {g: v.tolist() for g, v in lin.items()}}, extra=extra)]
 
     return _decided(ctx, cells, combine="every",
@@ -883,7 +883,7 @@ def fl_no_worse_than_decl(ctx: CheckContext) -> list[Evidence]:
     def cells(n: int) -> list[Cell]:
         out = []
         for a in settings(ctx)["alphas"]:
-            keyed = {fw: dict(kw, method=MIM, framework=fw, split=SKEW_SPLIT, alpha=a,
+            keyed = {fw: dict(kw, method=MIM, framework=fw, **noniid(kw, a),
                               connectivity=4.0) for fw in ("fedavg", "dpsgd")}
             rows = per_seed(ctx, n, keyed)
             diff = rows["fedavg"]["accuracy"] - rows["dpsgd"]["accuracy"]

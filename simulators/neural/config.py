@@ -136,6 +136,17 @@ def conv_length(length: int) -> int:
     return length
 
 
+def signal_channels(length: int, rep_dim: int) -> int:
+    """Channels of the signal CNN whose flatten has ``rep_dim`` entries; ``ValueError`` when
+    ``rep_dim`` is not a multiple of :func:`conv_length`."""
+    out = conv_length(length)
+    if out < 1 or rep_dim % out:
+        raise ValueError(f"rep_dim = {rep_dim}: the signal CNN's representation is the flatten of "
+                         f"C channels x {out} positions (signals of length {length}), so rep_dim must "
+                         f"be a positive multiple of {out} (125: the published 25 channels)")
+    return rep_dim // out
+
+
 def _data_size(point: dict) -> tuple[int, int]:
     """``(samples, input size)`` of ``point``'s data set, before the split."""
     if point["dataset"] == "synthetic":
@@ -176,11 +187,7 @@ def check_consistency(point: dict) -> None:
         raise ValueError(f"arch: 'cnn' needs an image or signal data set ({sorted(IMAGE_UNITS)}), "
                          f"got dataset = {point['dataset']!r}")
     if point["arch"] == "cnn" and point["dataset"] == "mnist1d":
-        out = conv_length(MNIST1D_INPUT)
-        if point["rep_dim"] % out:
-            raise ValueError(f"rep_dim = {point['rep_dim']}: the signal CNN's representation is the "
-                             f"flatten of C channels x {out} positions, so rep_dim must be a multiple "
-                             f"of {out} (125: the published 25 channels)")
+        signal_channels(MNIST1D_INPUT, point["rep_dim"])
     if point["mae_target"] == "detrended" and point["dataset"] != "mnist1d":
         raise ValueError(f"mae_target = 'detrended' needs signals (dataset 'mnist1d'), got "
                          f"dataset = {point['dataset']!r}")

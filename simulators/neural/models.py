@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import losses
-from .config import conv_length
+from .config import signal_channels
 
 
 def encoder_params(params: dict) -> dict:
@@ -64,17 +64,6 @@ class SignalConv(nn.Conv1d):
         cols = xp[:, idx, :].reshape(b * out_len, k * c)              # columns ordered (k, C)
         w = self.weight.permute(2, 1, 0).reshape(k * c, -1)            # (k C, O)
         return (cols @ w + self.bias).reshape(b, out_len, -1).transpose(1, 2)
-
-
-def signal_channels(length: int, rep_dim: int) -> int:
-    """Channels of the signal CNN whose flatten has ``rep_dim`` entries; ``ValueError`` when
-    ``rep_dim`` is not a multiple of :func:`conv_length`."""
-    out = conv_length(length)
-    if out < 1 or rep_dim % out:
-        raise ValueError(f"rep_dim = {rep_dim}: the signal CNN's representation is the flatten of "
-                         f"C channels x {out} positions (signals of length {length}), so rep_dim must "
-                         f"be a positive multiple of {out} (125: the published 25 channels)")
-    return rep_dim // out
 
 
 def make_encoder(arch: str, input_shape: tuple, rep_dim: int, hidden: int) -> nn.Module:
