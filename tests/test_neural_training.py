@@ -129,6 +129,23 @@ def test_dpsgd_complete_uniform_mixing_gives_consensus():
     assert weight_distances(same, {k: v[0] for k, v in same.items()}, sizes.numpy())["local_local"] == 0
 
 
+def test_travel_normalised_distances_match_a_direct_computation():
+    g = torch.Generator().manual_seed(5)
+    enc = lambda *shape: torch.randn(shape, generator=g, dtype=torch.float64)
+    loc = {"encoder.0.weight": enc(3, 4, 2)}
+    glob = {"encoder.0.weight": enc(4, 2)}
+    init = {"encoder.0.weight": enc(4, 2)}
+    d = weight_distances(loc, glob, np.array([5, 0, 7]), init)
+    w = loc["encoder.0.weight"].reshape(3, -1)[[0, 2]].numpy()
+    wg, w0 = glob["encoder.0.weight"].reshape(-1).numpy(), init["encoder.0.weight"].reshape(-1).numpy()
+    travel = np.linalg.norm(wg - w0)
+    lg = np.mean(np.linalg.norm(w - wg, axis=1))
+    assert d["travel"] == pytest.approx(travel / np.linalg.norm(wg), rel=1e-12)
+    assert d["local_global_travel"] == pytest.approx(lg / travel, rel=1e-12)
+    assert d["local_local_travel"] == pytest.approx(np.linalg.norm(w[0] - w[1]) / travel, rel=1e-12)
+    assert "travel" not in weight_distances(loc, glob, np.array([5, 0, 7]))
+
+
 def test_run_point_is_deterministic_and_seed_dependent():
     pt = dict(BASE, **TINY, method="simsiam")
     a, b = run_point(pt), run_point(pt)

@@ -96,6 +96,11 @@ NEURAL_METRICS: dict[str, str] = {
                          "after the last round (NaN for centralised)",
     "dist_local_local": "mean over pairs of clients with data of ||w_i - w_j|| / ||w_g|| "
                         "(NaN for centralised)",
+    "dist_travel": "the global encoder's own travel ||w_g - w_0|| / ||w_g|| from its initialisation "
+                   "(NaN for centralised)",
+    "dist_local_global_travel": "dist_local_global / dist_travel: ||w_i - w_g|| / ||w_g - w_0||, "
+                                "free of each loss's gradient scale (NaN for centralised)",
+    "dist_local_local_travel": "dist_local_local / dist_travel (NaN for centralised)",
     "projector": "linear encoders: the flattened row-space projector P (d*d values)",
     "rv": "linear encoders: the representability vector r_k = P_kk",
     "final_loss": "SSL loss of the last round that trained a client",

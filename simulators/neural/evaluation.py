@@ -79,15 +79,21 @@ def _flat(params: dict, stacked: bool) -> torch.Tensor:
     return torch.cat([v.reshape(-1) for v in enc.values()]).double()
 
 
-def weight_distances(client_params: dict, global_params: dict, sizes) -> dict:
+def weight_distances(client_params: dict, global_params: dict, sizes, init_params: dict | None = None) -> dict:
     """Encoder weight distances relative to the global encoder's norm (paper Table 5):
 
     ``local_global`` = mean over clients with data of ``||theta_i - theta_g|| / ||theta_g||``;
     ``local_local`` = mean over pairs of such clients of ``||theta_i - theta_j|| / ||theta_g||``.
+    With ``init_params`` (the encoder at initialisation) also the method's own travel
+    ``travel = ||theta_g - theta_0|| / ||theta_g||`` and both distances divided by it,
+    ``local_global_travel`` and ``local_local_travel`` (``||theta_i - theta_g|| /
+    ||theta_g - theta_0||``: free of each loss's gradient scale, NEURAL-REVIEW §10).
     """
+    keys = ("local_global", "local_local") + (("travel", "local_global_travel", "local_local_travel")
+                                               if init_params is not None else ())
     keep = torch.as_tensor(np.asarray(sizes) > 0)
     if not bool(keep.any()):
-        return {"local_global": float("nan"), "local_local": float("nan")}
+        return dict.fromkeys(keys, float("nan"))
     loc = _flat(client_params, True)[keep]
     g = _flat(global_params, False)
     norm = float(g.norm())
@@ -98,7 +104,13 @@ def weight_distances(client_params: dict, global_params: dict, sizes) -> dict:
         ll = float(d[iu[0], iu[1]].mean()) / norm
     else:
         ll = 0.0
-    return {"local_global": lg, "local_local": ll}
+    out = {"local_global": lg, "local_local": ll}
+    if init_params is not None:
+        travel = float((g - _flat(init_params, False)).norm()) / norm
+        out["travel"] = travel
+        out["local_global_travel"] = lg / travel if travel > 0 else float("nan")
+        out["local_local_travel"] = ll / travel if travel > 0 else float("nan")
+    return out
 
 
 def row_space_projector(params: dict) -> np.ndarray:

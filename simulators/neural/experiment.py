@@ -149,8 +149,9 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     Returns ``accuracy`` (linear probe, ``point["probe"]``, of the server / average / centralised
     encoder on the held-out test split), the baselines ``accuracy_random`` (the same probe on the encoder at
     its initialisation) and ``accuracy_raw`` (on the raw input), the relative encoder weight
-    distances ``dist_local_global`` and ``dist_local_local`` of the last round (NaN for
-    centralised), ``final_loss`` (of the last round that trained a client; a non-finite round
+    distances ``dist_local_global`` and ``dist_local_local`` of the last round, the global
+    encoder's own travel ``dist_travel`` and the two distances divided by it (``dist_*_travel``;
+    :func:`~simulators.neural.evaluation.weight_distances`; NaN for centralised), ``final_loss`` (of the last round that trained a client; a non-finite round
     loss raises ``FloatingPointError``), ``avg_connectivity`` (D-PSGD: the realised |A_bar|),
     ``steps``, ``seconds``; for a linear encoder also ``projector`` (the flattened row-space
     projector, for comparison with the closed forms) and ``rv``, its representability vector
@@ -176,8 +177,9 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
                           for b in built])
         gen = torch.Generator().manual_seed(int(point["seed"]))
         x, sizes = _stack_clients(datas, point["framework"] == "centralised")
+        dist_keys = ("local_global", "local_local", "travel", "local_global_travel", "local_local_travel")
         per: dict = {k: [] for k in ("accuracy", "accuracy_random", "accuracy_raw",
-                                     "dist_local_global", "dist_local_local")}
+                                     *(f"dist_{k}" for k in dist_keys))}
         if point["framework"] == "dpsgd":
             mixed = [mixing_for(dict(point, seed=s)) for s in seeds]
             per["avg_connectivity"] = [c for _, c in mixed]
@@ -204,12 +206,12 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
             params = final[g]
             per["accuracy_raw"].append(raw_probe(data, point["probe"]))
             if point["framework"] == "centralised":
-                dist = {"local_global": float("nan"), "local_local": float("nan")}
+                dist = dict.fromkeys(dist_keys, float("nan"))
             else:
                 dist = weight_distances({k: group(v, g) for k, v in res.client_params.items()},
-                                        params, sizes_of[g])
-            per["dist_local_global"].append(dist["local_global"])
-            per["dist_local_local"].append(dist["local_local"])
+                                        params, sizes_of[g], lay.views(init[g]))
+            for k in dist_keys:
+                per[f"dist_{k}"].append(dist[k])
             if point["arch"] == "linear":
                 P = row_space_projector(params)
                 per.setdefault("projector", []).append(P.ravel().tolist())
