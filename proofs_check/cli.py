@@ -1,18 +1,23 @@
 """The ``dssl`` command line: a thin layer over :mod:`proofs_check`.
 
-Exit codes: 0 success; 1 a check crashed (the report is still written); 2 bad input (a
-one-line message names the argument); 130 interrupted (what finished is cached).
+Exit codes: 0 success; 1 a check crashed (the report is still written) or the disk is full
+(one line; what finished is kept); 2 bad input (a one-line message names the argument; also an
+``--out`` that another dssl process is writing to); 130 interrupted (what finished is cached;
+a second Ctrl-C ends at once). Worker processes end with dssl however it ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
 
 from .engine.plugins import ClaimLoadError, load_claims
 from .engine.registry import PROFILES, REGISTRY, CheckContext
+from .engine.report import DEFAULT_CLAIM_TIMEOUT
+from .engine.workers import interrupt_handler
 
 MAX_SEED = 2**31 - 1
 
@@ -37,8 +42,35 @@ def _select(only):
         raise UsageError(f"--only: {exc.args[0]}") from None
 
 
+_LOCKS: list = []     # open lock files, held until the process ends
+
+
+def _lock(out: Path) -> None:
+    """One writer per output folder: an exclusive ``flock`` on ``OUT/.dssl.lock`` held until
+    the command ends (the kernel releases it however the process ends); a second process is
+    refused naming the first."""
+    import fcntl
+
+    path = out / ".dssl.lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "unknown"
+        fh.close()
+        raise UsageError(f"--out: {str(out)!r} is in use by another dssl process ({holder}); wait "
+                         "for it to end or choose another --out") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}: {' '.join(sys.argv[:3])}")
+    fh.flush()
+    _LOCKS.append(fh)
+
+
 def _writable_out(out: Path) -> None:
-    """Refuse an ``--out`` that cannot hold the results, before any work."""
+    """Refuse an ``--out`` that cannot hold the results, or that another dssl process is
+    writing to, before any work."""
     import tempfile
 
     if out.exists() and not out.is_dir():
@@ -49,6 +81,7 @@ def _writable_out(out: Path) -> None:
             pass
     except OSError as exc:
         raise UsageError(f"--out: cannot write to {str(out)!r} ({exc.strerror or exc})") from None
+    _lock(out)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -59,7 +92,7 @@ def _check(args: argparse.Namespace) -> int:
     claims = _select(args.only)
     ctx = CheckContext(profile=args.profile, seed=args.seed)
     results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet,
-                         jobs=args.jobs)
+                         jobs=args.jobs, timeout=args.claim_timeout)
     write_report(results, ctx, args.out, selection=args.only, jobs=args.jobs)
     js, md = report_paths(args.out, partial=bool(args.only))
     print(f"wrote {md} and {js}" + (" (partial: the selected claims only)" if args.only else ""))
@@ -166,6 +199,19 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """``--claim-timeout``: a positive, finite number of seconds."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (a number > 0), got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected seconds (a finite number > 0), got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     """``--seed``: a whole number in ``[0, 2**31 - 1]``."""
     try:
@@ -224,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run only the claims matching these IDs or globs ('paper.thm4.*', "
                         "'*.local'); writes report-partial.md/.json to --out, never report.md")
     c.add_argument("--fresh", action="store_true", help="ignore cached claim results")
+    c.add_argument("--claim-timeout", type=_seconds, default=DEFAULT_CLAIM_TIMEOUT, metavar="SECONDS",
+                   help="a claim running longer is reported as crashed and the run goes on "
+                        f"(default {DEFAULT_CLAIM_TIMEOUT:g})")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=_check)
     from simulators.neural.config import NEURAL_METRICS, NEURAL_SCHEMA
@@ -239,8 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", type=Path, default=Path("reports/sweeps/latest"),
                     help="output folder (default: reports/sweeps/latest)")
     sw.add_argument("--jobs", type=_workers, default=1, help="local worker processes (default 1)")
-    sw.add_argument("--backend", choices=("loky", "dask"), default="loky",
-                    help="loky (local processes) or dask (joblib's Dask backend)")
+    sw.add_argument("--backend", choices=("local", "loky", "dask"), default="local",
+                    help="local (worker processes that end with dssl; 'loky' is its former "
+                         "name) or dask (joblib's Dask backend)")
     sw.add_argument("--scheduler", default=None, help="Dask scheduler address (with --backend dask)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_sweep)
@@ -287,16 +337,34 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:            # argparse: --help, --version (0) or bad usage (2)
         return int(exc.code or 0)
     try:
+        with interrupt_handler():
+            return _run(args)
+    finally:
+        while _LOCKS:                # the output folders are free again
+            _LOCKS.pop().close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    out = getattr(args, "out", None)
+    saved = (f"finished work is kept under {out}; run the same command again to resume"
+             if out is not None else "nothing was saved")
+    try:
         return args.func(args)
     except UsageError as exc:
         print(f"dssl {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        out = getattr(args, "out", None)
-        saved = (f"finished work is cached under {out}; run the same command again to resume"
-                 if out is not None else "nothing was saved")
         print(f"\ndssl {args.command}: interrupted; {saved}", file=sys.stderr)
         return 130
+    except OSError as exc:
+        full = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is exceeded",
+                errno.EFBIG: "a file reached the size limit (ulimit -f)"}
+        if exc.errno not in full:
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"dssl {args.command}: {full[exc.errno]}{where}; {saved} once space is freed",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ describes every column.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -164,6 +165,10 @@ def expand(config: dict, schema: dict) -> list[dict]:
 
 ALL_CODE = ("theory", "simulators", "proofs_check")
 
+# "local": forked worker processes that end with their parent (``loky``, the former name, is
+# accepted for it); "dask": joblib's Dask backend
+BACKENDS = ("local", "loky", "dask")
+
 
 def point_key(point: dict, packages: tuple[str, ...] = ALL_CODE) -> str:
     """Cache key of a point: its full configuration and the code of ``packages``."""
@@ -211,7 +216,7 @@ def _cached_row(path: Path, point: dict) -> dict | None:
 
 
 def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict],
-               jobs: int = 1, backend: str = "loky",
+               jobs: int = 1, backend: str = "local",
                scheduler: str | None = None, progress: bool = True, desc: str = "points",
                packages: tuple[str, ...] = ALL_CODE) -> tuple[list[dict], int]:
     """Evaluate full ``points`` (every key of their schema), reusing ``OUT/points/<key>.json``
@@ -226,8 +231,8 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
     out = Path(out)
     if jobs < 1:
         raise ConfigError(f"jobs must be >= 1, got {jobs}")
-    if backend not in ("loky", "dask"):
-        raise ConfigError(f"backend must be 'loky' or 'dask', got {backend!r}")
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend must be one of {BACKENDS}, got {backend!r}")
     keys = [point_key(pt, packages) for pt in points]
     rows: dict[str, dict] = {}
     todo = []
@@ -268,11 +273,14 @@ def run_points(points: list[dict], out: str | Path, *, fn: Callable[[dict], dict
                 rows[key] = _run_one(pt, key, out, fn)[1]
                 bar.update(1)
         else:
-            results = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
-                joblib.delayed(_run_one)(pt, key, out, fn) for key, pt in todo)
-            for key, row in results:
-                rows[key] = row
-                bar.update(1)
+            from .workers import forked_map
+
+            work = forked_map(lambda i: _run_one(todo[i][1], todo[i][0], out, fn), len(todo), jobs)
+            with contextlib.closing(work):       # Ctrl-C or an error ends the workers at once
+                for _, fut in work:
+                    key, row = fut.result()
+                    rows[key] = row
+                    bar.update(1)
     bar.close()
     return [rows[key] for key in keys], len(todo)
 

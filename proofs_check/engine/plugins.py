@@ -70,7 +70,7 @@ def load_claim_module(spec: str) -> ModuleType:
         REGISTRY.loading = str(path)
         try:
             module_spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             del sys.modules[name]
             REGISTRY.rollback(state)
             raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
@@ -91,7 +91,7 @@ def load_claim_module(spec: str) -> ModuleType:
                                  f"importable module name)") from exc
         raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                              f"{type(exc).__name__}: {exc}") from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         REGISTRY.rollback(state)
         raise ClaimLoadError(f"claim module {spec!r}: importing it raised "
                              f"{type(exc).__name__}: {exc}") from exc

@@ -22,12 +22,14 @@ Users register their own claims the same way, in a module that ``dssl check --cl
 
 from __future__ import annotations
 
-import re
-
+import contextlib
 import functools
 import hashlib
 import inspect
+import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -672,33 +674,90 @@ def _where(fn) -> str:
         return repr(fn)
 
 
-def run_claim(claim: Claim, ctx: CheckContext) -> ClaimResult:
-    """Run every check of ``claim``; an exception becomes indeterminate evidence, not a crash."""
+class ClaimTimeout(BaseException):
+    """A claim ran past its time limit (a ``BaseException``, so a check's own ``except
+    Exception`` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`ClaimTimeout` in this (main) thread after ``seconds`` (``SIGALRM``); no
+    limit off the main thread or when ``seconds`` is ``None``. Python-level code only: a call
+    stuck inside C code is interrupted when it returns."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ClaimTimeout
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _run_check(check, name: str, ctx: CheckContext) -> tuple[object, bool]:
+    """``(output, crashed)`` of one check: any exception, ``SystemExit`` and a
+    ``KeyboardInterrupt`` the check raised itself (not the user's Ctrl-C) become indeterminate
+    evidence naming it."""
+    from .workers import interrupt_requested
+
+    try:
+        return check(ctx), False
+    except KeyboardInterrupt:
+        if interrupt_requested():
+            raise
+        what = "raised KeyboardInterrupt"
+    except SystemExit as exc:
+        what = f"called sys.exit({exc.code!r})"
+    except Exception as exc:  # a broken check must not take the report down
+        what = f"raised {type(exc).__name__}: {exc}"
+    return Evidence("numerical", f"check {name} {what}", passed=None), True
+
+
+def run_claim(claim: Claim, ctx: CheckContext, *, timeout: float | None = None) -> ClaimResult:
+    """Run every check of ``claim``; an exception, ``sys.exit`` or a ``KeyboardInterrupt`` raised
+    by a check, and running past ``timeout`` seconds (all checks together), become indeterminate
+    evidence and mark the claim crashed, never a crash of the run."""
     import time
 
     start = time.perf_counter()
     evidence: list[Evidence] = []
     crashed = False
-    for check in claim.checks:
-        name = getattr(check, "__name__", repr(check))
-        try:
-            out = check(ctx)
-        except Exception as exc:  # a broken check must not take the report down
-            crashed = True
-            out = Evidence("numerical", f"check {name} raised {type(exc).__name__}: {exc}",
-                           passed=None)
-        pieces = out if isinstance(out, list) else [out]
-        bad = [p for p in pieces if not isinstance(p, Evidence)]
-        if bad or not pieces:
-            crashed = True
-            got = repr(bad[0])[:80] if bad else "an empty list"
-            pieces = [p for p in pieces if isinstance(p, Evidence)] + [Evidence(
-                "numerical", f"check {name} returned {got}, not Evidence or a list of Evidence",
-                passed=None)]
-        evidence.extend(pieces)
+    try:
+        with _time_limit(timeout):
+            for check in claim.checks:
+                name = getattr(check, "__name__", repr(check))
+                out, failed = _run_check(check, name, ctx)
+                crashed |= failed
+                pieces = out if isinstance(out, list) else [out]
+                bad = [p for p in pieces if not isinstance(p, Evidence)]
+                if bad or not pieces:
+                    crashed = True
+                    got = repr(bad[0])[:80] if bad else "an empty list"
+                    pieces = [p for p in pieces if isinstance(p, Evidence)] + [Evidence(
+                        "numerical", f"check {name} returned {got}, not Evidence or a list of Evidence",
+                        passed=None)]
+                evidence.extend(pieces)
+    except ClaimTimeout:
+        crashed = True
+        evidence.append(Evidence("numerical", f"timed out: the claim ran past its limit of {timeout:g} s "
+                                 f"(after {time.perf_counter() - start:.1f} s; --claim-timeout)",
+                                 passed=None))
     verdict = claim.rule(evidence)
     return ClaimResult(claim.id, claim.source, claim.statement, claim.latex, verdict, evidence,
                        time.perf_counter() - start, claim.fingerprint(ctx), crashed)
+
+
+def crashed_result(claim: Claim, ctx: CheckContext, why: str, seconds: float = 0.0) -> ClaimResult:
+    """The result of a claim that could not run to its end (``why``: e.g. its worker died)."""
+    evidence = [Evidence("numerical", why, passed=None)]
+    return ClaimResult(claim.id, claim.source, claim.statement, claim.latex, claim.rule(evidence),
+                       evidence, seconds, claim.fingerprint(ctx), True)
 
 
 REGISTRY = Registry()

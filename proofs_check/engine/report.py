@@ -18,19 +18,24 @@ Layout of the output folder (default ``reports/latest``)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import platform
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from .registry import (REGISTRY, VERDICTS, CheckContext, Claim, ClaimResult, Registry, memo_keys,
-                       merge_memos, run_claim, warm_memos)
+from .registry import (REGISTRY, VERDICTS, CheckContext, Claim, ClaimResult, Registry,
+                       crashed_result, memo_keys, merge_memos, run_claim, warm_memos)
+from .workers import forked_map
+
+# seconds a claim may run (all its checks) before it is reported as crashed; generous: the
+# slowest claim of the full profile takes minutes
+DEFAULT_CLAIM_TIMEOUT = 3600.0
 
 
 def _jsonable(obj):
@@ -95,50 +100,6 @@ def cache_name(claim_id: str, seed: int, profile: str) -> str:
     return f"{profile}/{claim_id}.json" if seed == 0 else f"{profile}/{claim_id}.seed-{seed}.json"
 
 
-def _die_with_parent() -> None:
-    """Worker initialiser: ask the kernel to end this worker when its parent dies (Linux
-    ``prctl(PR_SET_PDEATHSIG, SIGTERM)``), so a killed ``dssl check`` leaves no orphans; and
-    give the worker one BLAS thread (the workers are the parallelism: BLAS threads of several
-    workers competing for the same cores made a warm-up up to 13x slower)."""
-    import ctypes
-    import signal
-    import sys
-
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # 1: PR_SET_PDEATHSIG
-        except OSError:   # pragma: no cover  (no glibc: workers end when the queue closes)
-            pass
-
-
-_FORKED = None      # the function of the running forked_map, set before its workers fork
-
-
-def _call_forked(i: int):
-    return _FORKED(i)
-
-
-def forked_map(fn, n: int, jobs: int):
-    """Yield ``(i, future of fn(i))`` for ``i < n``, in completion order, over ``jobs`` forked
-    workers; ``fn`` need not be picklable (the workers inherit it), only its results are."""
-    import multiprocessing as mp
-
-    global _FORKED
-    _FORKED = fn
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork"),
-                                 initializer=_die_with_parent) as pool:
-            futures = {pool.submit(_call_forked, i): i for i in range(n)}
-            for fut in as_completed(futures):
-                yield futures[fut], fut
-    finally:
-        _FORKED = None
-
-
 def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
             registry: Registry = REGISTRY) -> int:
     """Run ``registry``'s warm-up tasks for ``claims`` (:meth:`Registry.warm_tasks`) over
@@ -154,22 +115,25 @@ def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
         tasks[i].fn()
         return warm_memos(before)
 
-    if jobs < 2 or n < 2:          # in this process the memos fill directly
+    work = forked_map(run, n, jobs) if jobs >= 2 and n >= 2 else None
+    if work is None:               # in this process the memos fill directly
         finishers = (tasks[i].fn for i in range(n))
     else:
-        finishers = ((lambda fut=fut: merge_memos(fut.result())) for _, fut in forked_map(run, n, jobs))
-    for k, finish in enumerate(finishers, 1):
-        try:
-            finish()
-        except Exception:      # noqa: BLE001  the claim meets the error again and reports it
-            pass
-        if done:
-            done(k, n)
+        finishers = ((lambda fut=fut: merge_memos(fut.result())) for _, fut in work)
+    with contextlib.closing(work) if work is not None else contextlib.nullcontext():
+        for k, finish in enumerate(finishers, 1):
+            try:
+                finish()
+            except Exception:      # noqa: BLE001  the claim meets the error again and reports it
+                pass
+            if done:
+                done(k, n)
     return n
 
 
 def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool = False,
-               progress: bool = True, jobs: int = 1) -> list[ClaimResult]:
+               progress: bool = True, jobs: int = 1,
+               timeout: float | None = DEFAULT_CLAIM_TIMEOUT) -> list[ClaimResult]:
     """Run ``claims`` (reusing cached results unless ``fresh``), caching each as it finishes.
 
     ``jobs > 1`` first runs the warm-up tasks (:func:`warm_up`), then claims in worker processes
@@ -178,15 +142,38 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
     ``jobs`` workers. Every process computes with one BLAS thread (parallelism is across
     processes; BLAS round-off depends on its thread count), so the numbers do not depend on
     ``jobs`` either. Results come back in the order of ``claims``.
+
+    A claim whose checks raise (``sys.exit`` and their own ``KeyboardInterrupt`` included),
+    that runs past ``timeout`` seconds, or whose worker process dies, is reported as crashed;
+    the run goes on. Ctrl-C ends the workers at once; every finished claim stays cached.
     """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return _run_claims(claims, ctx, out, fresh=fresh, progress=progress, jobs=jobs)
+        return _run_claims(claims, ctx, out, fresh=fresh, progress=progress, jobs=jobs,
+                           timeout=timeout)
+
+
+def _in_workers(claims: list[Claim], ctx: CheckContext, jobs: int, timeout, finish) -> list[Claim]:
+    """Run ``claims`` over ``jobs`` forked workers, passing each result to ``finish``; returns
+    the claims whose worker died before they finished (``BrokenProcessPool``)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    lost = []
+    work = forked_map(lambda i: run_claim(claims[i], ctx, timeout=timeout).to_dict(), len(claims), jobs)
+    with contextlib.closing(work):
+        for i, fut in work:
+            try:
+                data = fut.result()
+            except BrokenProcessPool:
+                lost.append(claims[i])
+                continue
+            finish(ClaimResult.from_dict(data))
+    return lost
 
 
 def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool,
-                progress: bool, jobs: int) -> list[ClaimResult]:
+                progress: bool, jobs: int, timeout: float | None) -> list[ClaimResult]:
     cache = Path(out) / "cache"
     if ctx.work_dir is None:                # cached experiment points (neural runs)
         from dataclasses import replace
@@ -223,12 +210,17 @@ def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: boo
         warm_up(ctx, todo, jobs, done=lambda k, n: bar.set_postfix_str(f"warm-up {k}/{n}"))
     if jobs > 1 and len(outer) > 1:
         one = replace(ctx, jobs=1)
-        for _, fut in forked_map(lambda i: run_claim(outer[i], one).to_dict(), len(outer), jobs):
-            finish(ClaimResult.from_dict(fut.result()))
+        lost = _in_workers(outer, one, jobs, timeout, finish)
+        if lost:                  # a worker died: the unfinished claims again, in a fresh pool,
+            lost = _in_workers(lost, one, jobs, timeout, finish)
+        for claim in lost:        # and those lost twice one at a time, so a death is its own
+            if _in_workers([claim], one, 1, timeout, finish):
+                finish(crashed_result(claim, one, "the worker process running this claim died "
+                                      "(ended by a signal, e.g. the out-of-memory killer)"))
         outer = []
     # one claim at a time; claims that parallelise their own runs get the workers
     for claim in outer + inner:
-        finish(run_claim(claim, replace(ctx, jobs=jobs)))
+        finish(run_claim(claim, replace(ctx, jobs=jobs), timeout=timeout))
     bar.close()
     return [results[c.id] for c in claims]
 
@@ -357,8 +349,10 @@ def draw_figures(results: list[ClaimResult], out: Path, jobs: int = 1) -> None:
         paths = [draw(i) for i in range(len(results))]
     else:
         paths = [None] * len(results)
-        for i, fut in forked_map(draw, len(results), jobs):
-            paths[i] = fut.result()
+        work = forked_map(draw, len(results), jobs)
+        with contextlib.closing(work):
+            for i, fut in work:
+                paths[i] = fut.result()
     for r, path in zip(results, paths):
         r.figure = path
 

@@ -22,6 +22,8 @@ _NONNEG = lambda v: None if v >= 0 else "must be >= 0"
 _UNIT = lambda v: None if 0 < v < 1 else "must lie in (0, 1)"
 _ATLEAST = lambda m: (lambda v: None if v >= m else f"must be >= {m}")
 
+MAX_SEED = 2**31 - 1     # as dssl check --seed; seed + n_seeds - 1 must stay within it
+
 DATASETS = ("mnist1d", "digits", "synthetic")
 ARCHS = ("linear", "mlp", "cnn")
 METHODS = ("mae", "mar", "simsiam", "spectral")
@@ -72,13 +74,15 @@ NEURAL_SCHEMA: dict[str, tuple] = {
     "rule": (str, "metropolis", RULES, "D-PSGD mixing rule"),
     "n_components": (int, 10, _ATLEAST(2), "synthetic: mixture components (classes)"),
     "d": (int, 32, _ATLEAST(2), "synthetic: dimension"),
-    "separation": (float, 3.0, _NONNEG, "synthetic: mean separation"),
+    "separation": (float, 3.0, lambda v: None if 0 <= v <= 1e6 else "must lie in [0, 1e6] (larger "
+                   "means overflow float32 training)", "synthetic: mean separation"),
     "n_train": (int, 4000, _ATLEAST(10), "mnist1d, synthetic: training samples"),
     "n_test": (int, 10000, _ATLEAST(10), "mnist1d, synthetic: test samples"),
     "threads": (int, 1, lambda v: None if 1 <= v <= (os.cpu_count() or 1) else
                 f"must lie in [1, {os.cpu_count() or 1}] (this machine's CPUs)",
                 "torch intra-op threads (set explicitly: same seed, same bits)"),
-    "seed": (int, 0, _NONNEG, "seed of data split, initialisation and minibatches"),
+    "seed": (int, 0, lambda v: None if 0 <= v <= MAX_SEED else f"must lie in [0, {MAX_SEED}]",
+             "seed of data split, initialisation and minibatches"),
     "n_seeds": (int, 1, lambda v: None if 1 <= v <= 256 else "must lie in [1, 256]",
                 "seeds seed, seed+1, ... trained together as one batch (their clients stacked); "
                 "above 1, every per-run metric is a list over the seeds"),
@@ -175,11 +179,12 @@ def step_estimate(point: dict) -> float:
 def memory_estimate(point: dict) -> float:
     """Bytes a neural point needs, roughly: per client the encoder and head parameters (an MLP's
     ``in x hidden + hidden x hidden`` dominates) times parameters, gradients and two AdamW
-    moments in float32, plus the stacked client data."""
+    moments in float32, plus the training and test inputs and their probe features."""
     n, d_in = _data_size(point)
     h, r = point["hidden"], point["rep_dim"]
     params = d_in * h + 2 * h * h + h * r + r * d_in
-    data = n * d_in
+    n_test = point["n_test"] if point["dataset"] != "digits" else 0
+    data = (n + n_test) * d_in + (n + n_test) * max(r, h)      # inputs, then probe features
     return 4.0 * point.get("n_seeds", 1) * (4 * point["n_clients"] * params + 2 * data)
 
 
@@ -198,6 +203,9 @@ def check_consistency(point: dict) -> None:
                          f"dataset = {point['dataset']!r}")
     if point["augment"] == "mnist1d" and point["dataset"] != "mnist1d":
         raise ValueError(f"augment = 'mnist1d' needs dataset 'mnist1d', got {point['dataset']!r}")
+    if point["seed"] + point["n_seeds"] - 1 > MAX_SEED:
+        raise ValueError(f"seed = {point['seed']}, n_seeds = {point['n_seeds']}: the last seed must "
+                         f"be <= {MAX_SEED}")
     if point["gamma_min"] > point["gamma_max"]:
         raise ValueError(f"gamma_min = {point['gamma_min']} must be <= gamma_max = {point['gamma_max']}")
     if point["method"] in ("mae", "mar"):
@@ -216,7 +224,8 @@ def check_consistency(point: dict) -> None:
                          f"than {MAX_STEPS:.0e} (days on a CPU); shorten the run")
     need, have = memory_estimate(point), machine_memory()
     if need > 0.8 * have:
-        raise ValueError(f"hidden = {point['hidden']}, n_clients = {point['n_clients']}: about "
+        raise ValueError(f"hidden = {point['hidden']}, n_clients = {point['n_clients']}, n_train = "
+                         f"{point['n_train']}, n_test = {point['n_test']}: about "
                          f"{need / 2**30:.3g} GiB, more than 80% of this machine's {have / 2**30:.3g} GiB")
     if point["framework"] == "dpsgd":
         if point["n_clients"] < 2:
