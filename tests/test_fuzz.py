@@ -94,3 +94,52 @@ def test_public_constructors_fail_only_with_clear_errors(name, a, b, c):
     except (ValueError, TypeError) as exc:
         msg = str(exc)
         assert msg and "\n" not in msg.strip(), (name, msg)
+
+
+# ------------------------------------------------------------------ the CLI, end to end
+CHEAP = st.one_of(
+    st.integers(-3, 40), st.sampled_from([0.0, 1e-300, 1e300, -1.0, 0.001, 0.05, 0.5, 2.0, 1e6, 1e7]),
+    st.floats(allow_nan=True, allow_infinity=True, min_value=None, max_value=None).filter(
+        lambda v: v != v or abs(v) == float("inf")),
+    st.sampled_from(["ring", "complete", "paper-uniform", "decl", "fl", "local", "balanced", "iid",
+                     "fmmc", "sampling", "spectral", "", "x"]), st.booleans())
+CHEAP_KEYS = st.sampled_from(["alpha", "split", "n_clients", "n_components", "d", "c", "p", "separation",
+                              "objective", "framework", "graph", "connectivity", "rule", "route",
+                              "n_samples", "seed"])
+
+
+def _toml(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, float) and v != v:
+        return "nan"
+    if isinstance(v, float) and abs(v) == float("inf"):
+        return "inf" if v > 0 else "-inf"
+    return repr(v)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(CHEAP_KEYS, CHEAP, max_size=3))
+def test_dssl_sweep_either_runs_or_stops_with_one_line_before_any_work(tmp_path_factory, fixed):
+    """Issue 27: configs that passed validation used to crash mid-grid with a traceback. Now
+    ``dssl sweep`` either writes its results or exits 2 with one line, before any point runs."""
+    import contextlib
+    import io
+
+    from proofs_check.cli import main
+
+    tmp = tmp_path_factory.mktemp("fuzz")
+    cfg = tmp / "c.toml"
+    cfg.write_text('[sweep]\nname = "f"\n[fixed]\nprobe = false\n'
+                   + "".join(f"{k} = {_toml(v)}\n" for k, v in fixed.items()))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(["sweep", str(cfg), "--out", str(tmp / "o"), "--quiet"])
+    msg = err.getvalue().strip()
+    if rc == 0:
+        assert (tmp / "o" / "results.csv").exists()
+    else:
+        assert rc == 2 and msg and "\n" not in msg, (rc, msg)
+        assert not (tmp / "o" / "points").exists(), msg
