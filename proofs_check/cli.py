@@ -85,15 +85,19 @@ def _writable_out(out: Path) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    import time
+
     from .engine.report import report_paths, run_claims, write_report
 
+    start = time.perf_counter()
     _writable_out(args.out)
     _load_checks(args.claims)
     claims = _select(args.only)
     ctx = CheckContext(profile=args.profile, seed=args.seed)
+    timing = {"start": start}
     results = run_claims(claims, ctx, args.out, fresh=args.fresh, progress=not args.quiet,
-                         jobs=args.jobs, timeout=args.claim_timeout)
-    write_report(results, ctx, args.out, selection=args.only, jobs=args.jobs)
+                         jobs=args.jobs, timeout=args.claim_timeout, timing=timing)
+    write_report(results, ctx, args.out, selection=args.only, jobs=args.jobs, timing=timing)
     js, md = report_paths(args.out, partial=bool(args.only))
     print(f"wrote {md} and {js}" + (" (partial: the selected claims only)" if args.only else ""))
     width = max(len(r.id) for r in results)

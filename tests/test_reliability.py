@@ -269,3 +269,15 @@ def test_neural_configs_that_crashed_are_refused_before_any_work(tmp_path, capsy
     assert main(["neural", str(cfg), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and needle in err, err
+
+
+def test_report_timing_accounts_for_the_wall_time(tmp_path):
+    """Issue 28, item 4: report.json's phases (warm-up included) add up to the run's wall time
+    within 10%, and every warm-up task has its measured seconds beside its estimate."""
+    out = tmp_path / "o"
+    assert main(["check", "--profile", "smoke", "--only", "ext.topology.*", "paper.thm4.*",
+                 "--jobs", "2", "--out", str(out), "--quiet"]) in (0, 1)
+    timing = json.loads((out / "report-partial.json").read_text())["timing"]
+    assert 0.9 <= timing["accounted_share"] <= 1.0 + 1e-9, timing
+    assert set(timing["phases"]) >= {"loading claims", "warm-up", "claims in workers", "figures"}
+    assert all(t["seconds"] >= 0 and "estimate" in t for t in timing["warm_up_tasks"])

@@ -101,25 +101,45 @@ def cache_name(claim_id: str, seed: int, profile: str) -> str:
 
 
 def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
-            registry: Registry = REGISTRY) -> int:
+            registry: Registry = REGISTRY, measured: list | None = None) -> int:
     """Run ``registry``'s warm-up tasks for ``claims`` (:meth:`Registry.warm_tasks`) over
     ``jobs`` forked workers, longest first, and install the shared-memo entries each task
     added (:func:`warm_memos`), so the claim workers forked afterwards inherit them;
     ``done(k, n)`` reports progress. A task that raises is skipped (the claim that needs it
-    meets the error and reports it). Returns the number of tasks."""
+    meets the error and reports it). Returns the number of tasks; ``measured`` (a list) gets
+    ``{"label", "estimate", "seconds"}`` per task, in completion order."""
+    import time
+
     tasks = registry.warm_tasks(ctx, claims)
     n = len(tasks)
+    measured = [] if measured is None else measured
 
-    def run(i: int) -> dict:
-        before = memo_keys()
-        tasks[i].fn()
-        return warm_memos(before)
+    def timed(i: int):
+        start = time.perf_counter()
+        try:
+            return tasks[i].fn()
+        finally:
+            measured.append({"label": tasks[i].label, "estimate": tasks[i].cost,
+                             "seconds": time.perf_counter() - start})
+
+    def run(i: int) -> tuple[dict, float]:
+        before, start = memo_keys(), time.perf_counter()
+        try:
+            tasks[i].fn()
+        except Exception:      # noqa: BLE001  the claim meets the error again and reports it
+            return {}, time.perf_counter() - start
+        return warm_memos(before), time.perf_counter() - start
+
+    def merge(i: int, fut) -> None:
+        memos, seconds = fut.result()
+        measured.append({"label": tasks[i].label, "estimate": tasks[i].cost, "seconds": seconds})
+        merge_memos(memos)
 
     work = forked_map(run, n, jobs) if jobs >= 2 and n >= 2 else None
     if work is None:               # in this process the memos fill directly
-        finishers = (tasks[i].fn for i in range(n))
+        finishers = ((lambda i=i: timed(i)) for i in range(n))
     else:
-        finishers = ((lambda fut=fut: merge_memos(fut.result())) for _, fut in work)
+        finishers = ((lambda i=i, fut=fut: merge(i, fut)) for i, fut in work)
     with contextlib.closing(work) if work is not None else contextlib.nullcontext():
         for k, finish in enumerate(finishers, 1):
             try:
@@ -133,7 +153,8 @@ def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
 
 def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool = False,
                progress: bool = True, jobs: int = 1,
-               timeout: float | None = DEFAULT_CLAIM_TIMEOUT) -> list[ClaimResult]:
+               timeout: float | None = DEFAULT_CLAIM_TIMEOUT,
+               timing: dict | None = None) -> list[ClaimResult]:
     """Run ``claims`` (reusing cached results unless ``fresh``), caching each as it finishes.
 
     ``jobs > 1`` first runs the warm-up tasks (:func:`warm_up`), then claims in worker processes
@@ -146,12 +167,16 @@ def run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool
     A claim whose checks raise (``sys.exit`` and their own ``KeyboardInterrupt`` included),
     that runs past ``timeout`` seconds, or whose worker process dies, is reported as crashed;
     the run goes on. Ctrl-C ends the workers at once; every finished claim stays cached.
+
+    ``timing`` (a dict) gets the wall seconds of each phase (``phases``: cache, warm-up,
+    claims in workers, claims one at a time) and every warm-up task's measured seconds beside
+    its estimate (``warm_up_tasks``), for ``report.json``.
     """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
         return _run_claims(claims, ctx, out, fresh=fresh, progress=progress, jobs=jobs,
-                           timeout=timeout)
+                           timeout=timeout, timing={} if timing is None else timing)
 
 
 def _in_workers(claims: list[Claim], ctx: CheckContext, jobs: int, timeout, finish) -> list[Claim]:
@@ -173,7 +198,19 @@ def _in_workers(claims: list[Claim], ctx: CheckContext, jobs: int, timeout, fini
 
 
 def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: bool,
-                progress: bool, jobs: int, timeout: float | None) -> list[ClaimResult]:
+                progress: bool, jobs: int, timeout: float | None, timing: dict) -> list[ClaimResult]:
+    import time
+
+    phases = timing.setdefault("phases", {})
+    clock = [time.perf_counter()]
+    if "start" in timing:             # the CLI's start: argument checks, claim modules loaded
+        phases["loading claims"] = clock[0] - timing["start"]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
     cache = Path(out) / "cache"
     if ctx.work_dir is None:                # cached experiment points (neural runs)
         from dataclasses import replace
@@ -206,8 +243,11 @@ def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: boo
 
     inner = [c for c in todo if c.uses_jobs] if jobs > 1 else []
     outer = [c for c in todo if c not in inner]
+    lap("cached results")
     if jobs > 1 and todo:     # shared caches and runs, computed in parallel, inherited by the workers
-        warm_up(ctx, todo, jobs, done=lambda k, n: bar.set_postfix_str(f"warm-up {k}/{n}"))
+        warm_up(ctx, todo, jobs, done=lambda k, n: bar.set_postfix_str(f"warm-up {k}/{n}"),
+                measured=timing.setdefault("warm_up_tasks", []))
+    lap("warm-up")
     if jobs > 1 and len(outer) > 1:
         one = replace(ctx, jobs=1)
         lost = _in_workers(outer, one, jobs, timeout, finish)
@@ -218,9 +258,11 @@ def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: boo
                 finish(crashed_result(claim, one, "the worker process running this claim died "
                                       "(ended by a signal, e.g. the out-of-memory killer)"))
         outer = []
+    lap("claims in workers")
     # one claim at a time; claims that parallelise their own runs get the workers
     for claim in outer + inner:
         finish(run_claim(claim, replace(ctx, jobs=jobs), timeout=timeout))
+    lap("claims one at a time")
     bar.close()
     return [results[c.id] for c in claims]
 
@@ -359,20 +401,37 @@ def draw_figures(results: list[ClaimResult], out: Path, jobs: int = 1) -> None:
 
 def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
                  *, figures: bool = True, selection: list[str] | None = None,
-                 jobs: int = 1) -> tuple[Path, Path]:
+                 jobs: int = 1, timing: dict | None = None) -> tuple[Path, Path]:
     """Write figures (drawn over ``jobs`` workers), ``report.json`` and ``report.md``
     atomically into ``out``.
+
+    ``timing`` (from :func:`run_claims`, with ``start``: the ``time.perf_counter()`` of the
+    run's start) goes into ``report.json`` as ``timing``: the wall time, the seconds of each
+    phase (figures included), the share of the wall time they account for, and the warm-up
+    tasks' measured seconds against their estimates.
 
     With ``selection`` (the ``--only`` patterns) the report covers only ``results``, is marked
     partial and goes to ``report-partial.json``/``.md``, leaving a full report untouched.
     """
+    import time
+
     out = Path(out)
+    start = time.perf_counter()
     if figures:
         draw_figures(results, out, jobs)
     js, md = report_paths(out, partial=bool(selection))
+    summary = None
+    if timing is not None and "start" in timing:
+        phases = dict(timing.get("phases", {}), figures=time.perf_counter() - start)
+        wall = time.perf_counter() - timing["start"]
+        tasks = timing.get("warm_up_tasks", [])
+        summary = {"wall_seconds": wall, "jobs": jobs, "phases": phases,
+                   "accounted_share": sum(phases.values()) / wall if wall > 0 else None,
+                   "claim_seconds_sum": sum(r.seconds for r in results),
+                   "warm_up_tasks": sorted(tasks, key=lambda t: -t["seconds"])}
     write_atomic(js, dumps({"version": version(), "profile": ctx.profile, "seed": ctx.seed,
                             "partial": bool(selection), "selection": list(selection or []),
-                            "environment": environment(),
+                            "environment": environment(), "timing": summary,
                             "claims": [r.to_dict() for r in results]}, strict=True))
     write_atomic(md, render_markdown(results, ctx, selection))
     return js, md
