@@ -8,6 +8,7 @@ parallel in local worker processes (:func:`proofs_check.engine.workers.forked_ma
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -73,14 +74,20 @@ def memory_estimate(point: dict) -> float:
     """Bytes a mixture point needs, roughly: a few ``(N, d, d)`` stacks (moments, targets,
     eigenvectors), the mixture's ``(K, d, d)`` covariances, the ``K x samples_per_class``
     labels and the splitter's copies of them, the ``(N, K)`` weights and, on the sampling
-    route, ``N x n_samples x d`` samples."""
+    route, ``N x n_samples x d`` samples; with ``rule = "fmmc"`` the fastest-mixing solver's
+    ``(|E|+1)^2`` Schur matrices (:func:`theory.fmmc.memory_bytes`)."""
     n, d, k = point["n_clients"], point["d"], point["n_components"]
     dense = 8.0 * 8 * n * d * d
     mixture = 8.0 * 3 * k * d * d
     labels = 8.0 * 6 * k * point["samples_per_class"]
     weights = 8.0 * 4 * n * k
     samples = 8.0 * 2 * n * point["n_samples"] * d if point["route"] == "sampling" else 0.0
-    return dense + mixture + labels + weights + samples
+    fmmc = 0.0
+    if point["framework"] == "decl" and point["rule"] == "fmmc" and point["graph"] != "complete":
+        from theory.fmmc import memory_bytes
+        edges = n if point["graph"] == "ring" else math.ceil(n * max(point["connectivity"] - 1, 1) / 2)
+        fmmc = memory_bytes(n, min(edges, n * (n - 1) // 2))
+    return dense + mixture + labels + weights + samples + fmmc
 
 
 def _setup(point: dict):

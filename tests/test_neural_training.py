@@ -442,3 +442,17 @@ def test_signal_conv_equals_conv1d():
         for length in (40, 19, 10, 5):
             x = torch.randn(3, cin, length, dtype=torch.float64)
             assert torch.allclose(mm(x), ref(x), atol=1e-12)
+
+
+def test_fmmc_rule_at_200_clients_uses_the_interior_point_route():
+    """Issue 28: a D-PSGD config with ``rule = "fmmc"`` on 200 clients gets certified fastest
+    mixing weights in seconds (validation and training share the cached solve)."""
+    from simulators.neural.experiment import mixing_for
+    from theory import topology
+
+    topology._FMMC_CACHE.clear()
+    point = dict(BASE, n_clients=200, graph="paper-general", connectivity=5.0, rule="fmmc")
+    W, _ = mixing_for(point)
+    (_, info), = topology._FMMC_CACHE.values()
+    assert W.shape == (200, 200) and info["method"] == "ipm" and info["gap"] <= 1e-9
+    assert topology.slem(W) < topology.slem(mixing_for(dict(point, rule="metropolis"))[0])

@@ -25,6 +25,7 @@ References
 from __future__ import annotations
 
 import math
+import os
 
 import networkx as nx
 import numpy as np
@@ -275,7 +276,14 @@ def mixing_matrix(G: nx.Graph, rule: str = "metropolis", *, sizes=None,
     return W
 
 
-def fastest_mixing_matrix(G: nx.Graph, *, solver: str = "CLARABEL") -> tuple[np.ndarray, dict]:
+FMMC_METHODS = ("auto", "ipm", "sdp")
+FMMC_SDP_MAX_N = 32          # "auto" keeps the cvxpy oracle up to this size, the IPM above
+_FMMC_CACHE: dict = {}       # (N, edges, method, solver, tol) -> (W, info); forked workers inherit it
+_FMMC_CACHE_SIZE = 32
+
+
+def fastest_mixing_matrix(G: nx.Graph, *, method: str = "auto", solver: str = "CLARABEL",
+                          tol: float = 1e-9, progress: bool = False) -> tuple[np.ndarray, dict]:
     """Fastest mixing Markov chain on ``G`` (Boyd, Diaconis, Xiao [1]_), edge-weight form.
 
     .. math::
@@ -287,27 +295,113 @@ def fastest_mixing_matrix(G: nx.Graph, *, solver: str = "CLARABEL") -> tuple[np.
     with ``B`` the ``(N, |E|)`` oriented incidence matrix; ``W = I - B diag(w) B^T`` is
     symmetric, doubly stochastic and supported on ``E`` plus the diagonal; ``s`` = SLEM.
 
+    ``method``:
+
+    * ``"ipm"``: the structure-exploiting primal-dual interior-point method of
+      :mod:`theory.fmmc` on the edge weights, with a certificate (``info["dual_bound"]``, a
+      lower bound on the optimal SLEM, and ``info["gap"]`` ≤ ``tol`` when ``status`` is
+      ``"optimal"``). Seconds at N = 200, minutes at N = 1000.
+    * ``"sdp"``: the generic SDP through cvxpy with ``solver`` (``"CLARABEL"`` or ``"SCS"``);
+      the oracle the IPM is tested against. Minutes at N = 100.
+    * ``"auto"`` (default): ``"sdp"`` for ``N <= FMMC_SDP_MAX_N``, ``"ipm"`` above.
+
+    The complete graph is solved in closed form (``W = 11^T/N``, SLEM 0) by every method.
+    Results are cached per graph in the process (forked workers inherit them).
+
     Returns
     -------
     W : array ``(N, N)``
-    info : dict with ``solver``, ``status``, ``slem_solver`` (the optimal ``s``) and
-        ``slem`` (recomputed from the spectrum of the returned ``W``).
+    info : dict with ``method``, ``solver``, ``status``, ``slem_solver`` (the optimal ``s``),
+        ``slem`` (recomputed from the spectrum of the returned ``W``), ``seconds`` and, for
+        the IPM, ``dual_bound``, ``gap`` and ``iterations``.
     """
-    import cvxpy as cp
-
     n = check_graph(G)
+    if method not in FMMC_METHODS:
+        raise ValueError(f"method must be one of {FMMC_METHODS}, got {method!r}")
     if solver not in ("CLARABEL", "SCS"):
         raise ValueError(f"solver must be 'CLARABEL' or 'SCS', got {solver!r}")
-    if n == 1:
-        return np.ones((1, 1)), {"solver": solver, "status": "trivial", "slem_solver": 0.0, "slem": 0.0}
-    edges = list(G.edges)
-    B = np.zeros((n, len(edges)))
-    for e, (i, j) in enumerate(edges):
-        B[i, e], B[j, e] = 1.0, -1.0
-    w = cp.Variable(len(edges), nonneg=True)
+    tol = as_float("tol", tol)
+    if not 0 < tol < 1:
+        raise ValueError(f"tol must lie in (0, 1), got {tol}")
+    if method == "auto":
+        method = "sdp" if n <= FMMC_SDP_MAX_N else "ipm"
+    edges = np.array(list(G.edges), dtype=np.int64).reshape(-1, 2)
+    canonical = np.sort(np.sort(edges, axis=1).view([("a", np.int64), ("b", np.int64)]), axis=0)
+    key = (n, canonical.tobytes(), method, solver if method == "sdp" else None, tol)
+    if key in _FMMC_CACHE:
+        W, info = _FMMC_CACHE[key]
+        return W.copy(), dict(info)
+    import time
+    start = time.perf_counter()
+    if n == 1 or len(edges) == n * (n - 1) // 2:
+        W = np.full((n, n), 1.0 / n)
+        info = {"method": method, "solver": "closed form", "status": "optimal", "slem_solver": 0.0,
+                "dual_bound": 0.0, "gap": 0.0}
+    elif method == "ipm":
+        from .fmmc import memory_bytes, solve_fmmc
+        need, have = memory_bytes(n, len(edges)), _physical_memory()
+        if need > 0.8 * have:
+            raise ValueError(f"fastest mixing on N = {n} nodes and {len(edges)} edges needs about "
+                             f"{need / 2**30:.3g} GiB (an (|E|+1)^2 Schur matrix), more than 80% of "
+                             f"this machine's {have / 2**30:.3g} GiB; use a sparser graph")
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(desc=f"fastest mixing (N={n}, |E|={len(edges)})", unit="it", leave=False)
+        try:
+            w, s, res = solve_fmmc(n, edges[:, 0], edges[:, 1], tol=tol,
+                                   progress=None if bar is None else
+                                   lambda k, s, gap: (bar.update(1), bar.set_postfix(gap=f"{gap:.1e}")))
+        finally:
+            if bar is not None:
+                bar.close()
+        W = _weights_matrix(n, edges, w)
+        info = {"method": "ipm", "solver": "theory.fmmc", "status": res["status"], "slem_solver": s,
+                "dual_bound": res["dual_bound"], "gap": res["gap"], "iterations": res["iterations"]}
+    else:
+        W, info = _fmmc_sdp(n, edges, solver)
+    info["slem"] = slem(W)
+    info["seconds"] = time.perf_counter() - start
+    if len(_FMMC_CACHE) >= _FMMC_CACHE_SIZE:
+        _FMMC_CACHE.pop(next(iter(_FMMC_CACHE)))
+    _FMMC_CACHE[key] = (W.copy(), dict(info))
+    return W, info
+
+
+def _physical_memory() -> float:
+    """Bytes of physical memory (``inf`` where the platform does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return float("inf")
+
+
+def _weights_matrix(n: int, edges: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``W = I - B diag(w) B^T`` with ``w`` clipped to ``>= 0`` and rescaled if a node's load
+    exceeds 1 (solver slack), so the diagonal stays ``>= 0``; exactly symmetric."""
+    w = np.clip(w, 0.0, None)
+    load = np.bincount(edges[:, 0], w, n) + np.bincount(edges[:, 1], w, n)
+    if load.max() > 1:
+        w = w / load.max()
+        load = load / load.max()
+    W = np.zeros((n, n))
+    W[edges[:, 0], edges[:, 1]] = w
+    W[edges[:, 1], edges[:, 0]] = w
+    W[np.diag_indices(n)] = 1.0 - load
+    return W
+
+
+def _fmmc_sdp(n: int, edges: np.ndarray, solver: str) -> tuple[np.ndarray, dict]:
+    """The BDX SDP through cvxpy (the oracle route of :func:`fastest_mixing_matrix`)."""
+    import cvxpy as cp
+
+    m = len(edges)
+    B = np.zeros((n, m))
+    B[edges[:, 0], np.arange(m)], B[edges[:, 1], np.arange(m)] = 1.0, -1.0
+    w = cp.Variable(m, nonneg=True)
     s = cp.Variable()
     # vec(B diag(w) B^T) = K w with column e of K = vec(b_e b_e^T): one sparse product
-    K = scipy.sparse.csr_matrix(np.einsum("ie,je->ije", B, B).reshape(n * n, len(edges)))
+    K = scipy.sparse.csr_matrix(np.einsum("ie,je->ije", B, B).reshape(n * n, m))
     lap = cp.reshape(K @ w, (n, n), order="C")
     dev = np.eye(n) - np.full((n, n), 1.0 / n) - lap
     cons = [s * np.eye(n) - dev >> 0, s * np.eye(n) + dev >> 0, np.abs(B) @ w <= 1]
@@ -315,15 +409,8 @@ def fastest_mixing_matrix(G: nx.Graph, *, solver: str = "CLARABEL") -> tuple[np.
     prob.solve(solver=solver)
     if prob.status not in ("optimal", "optimal_inaccurate") or w.value is None:
         raise RuntimeError(f"fastest mixing SDP failed with solver {solver}: status {prob.status}")
-    wv = np.clip(w.value, 0.0, None)
-    load = np.abs(B) @ wv
-    if load.max() > 1:            # solver slack: rescale so the diagonal stays >= 0
-        wv = wv / load.max()
-    W = np.eye(n) - (B * wv) @ B.T
-    W = (W + W.T) / 2
-    info = {"solver": solver, "status": prob.status, "slem_solver": float(s.value),
-            "slem": slem(W)}
-    return W, info
+    W = _weights_matrix(n, edges, np.asarray(w.value))
+    return W, {"method": "sdp", "solver": solver, "status": prob.status, "slem_solver": float(s.value)}
 
 
 # ----------------------------------------------------------------- spectra
