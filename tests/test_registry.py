@@ -250,3 +250,55 @@ def test_malformed_evidence_is_refused_when_created_and_crashes_only_its_claim()
     reg.claim("user.fine", statement="s")(lambda ctx: Evidence("numerical", "s", passed=True))
     results = {c.id: run_claim(c, CheckContext("smoke", 0)) for c in reg.select(None)}
     assert results["user.malformed"].crashed and not results["user.fine"].crashed
+
+
+def test_warm_up_shares_and_learned_costs(tmp_path):
+    """Issue 28, item 4: each claim reports the warm-up tasks it read, the report splits each
+    task's measured seconds among its readers, and the next run orders the tasks by their
+    measured seconds instead of the declared guesses."""
+    import time as _time
+
+    from proofs_check.engine.registry import WarmTask, run_claim
+    from proofs_check.engine.report import claim_shares, warm_up
+
+    reg = Registry()
+
+    def slow_square(x):
+        _time.sleep(0.05 * x)
+        return _square_here(x)
+
+    @reg.prepare
+    def _(ctx, claims):                 # declared costs that the measurements contradict
+        return [WarmTask(lambda: slow_square(1), cost=50, label="one"),
+                WarmTask(lambda: slow_square(4), cost=1, label="four"),
+                WarmTask(lambda: None, cost=2, label="unread")]
+
+    @reg.claim("user.reads-one-and-four", statement="s")
+    def _(ctx):
+        return ev(_square_here(1)[0] + _square_here(4)[0] == 17)
+
+    @reg.claim("user.reads-four", statement="s")
+    def _(ctx):
+        return ev(_square_here(4)[0] == 16)
+
+    _square_here.cache_clear()
+    costs, measured = tmp_path / "costs.json", []
+    warm_up(CheckContext("smoke"), list(reg), 2, registry=reg, measured=measured, costs=costs)
+    assert {t["label"]: t["source"] for t in measured} == {"one": "declared", "four": "declared",
+                                                         "unread": "declared"}
+    results = [run_claim(c, CheckContext("smoke")) for c in reg]
+    assert [r.warm_tasks for r in results] == [["four", "one"], ["four"]]
+    shares = claim_shares(results, measured, [r.id for r in results])
+    sec = {t["label"]: t["seconds"] for t in measured}
+    assert shares["claims"]["user.reads-four"]["warm_up_share"] == pytest.approx(sec["four"] / 2)
+    assert shares["claims"]["user.reads-one-and-four"]["warm_up_share"] == pytest.approx(
+        sec["four"] / 2 + sec["one"])
+    assert shares["warm_up_unattributed"] == pytest.approx(sec["unread"])
+    # the next run: estimates are last run's seconds, so "four" (0.2 s) starts before "one"
+    _square_here.cache_clear()
+    measured2 = []
+    warm_up(CheckContext("smoke"), list(reg), 1, registry=reg, measured=measured2, costs=costs)
+    assert [t["label"] for t in measured2] == ["four", "one", "unread"]
+    assert all(t["source"] == "measured" for t in measured2)
+    assert measured2[0]["estimate"] == pytest.approx(sec["four"], abs=1e-3)
+    _square_here.cache_clear()

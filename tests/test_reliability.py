@@ -281,3 +281,9 @@ def test_report_timing_accounts_for_the_wall_time(tmp_path):
     assert 0.9 <= timing["accounted_share"] <= 1.0 + 1e-9, timing
     assert set(timing["phases"]) >= {"loading claims", "warm-up", "claims in workers", "figures"}
     assert all(t["seconds"] >= 0 and "estimate" in t for t in timing["warm_up_tasks"])
+    # each claim that ran has its own seconds and its share of the warm-up; the shares and the
+    # unread tasks add up to the warm-up's task seconds
+    assert timing["claims"] and all(c["warm_up_share"] >= 0 for c in timing["claims"].values())
+    total = sum(c["warm_up_share"] for c in timing["claims"].values()) + timing["warm_up_unattributed"]
+    assert abs(total - sum(t["seconds"] for t in timing["warm_up_tasks"])) <= 1e-6
+    assert "## Timing" in (out / "report-partial.md").read_text()

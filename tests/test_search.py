@@ -135,3 +135,26 @@ def test_find_counterexample_tries_named_instances_first():
     cex = find_counterexample(holds, S.doubly_stochastic_matrices(3, 5, kinds=("graph",), lazy=False))
     assert cex is not None and not holds(cex)
     assert search_space(S.vectors(3)) is not None and search_space(st.integers()) is None
+
+
+def test_search_ignores_the_literals_of_newly_imported_modules(tmp_path, monkeypatch):
+    """Hypothesis mixes the literals of every loaded non-library module into its draws: without
+    the pin, importing a module full of constants changed this search's worst case (and adding
+    theory/fmmc.py changed a literature claim's random-search baseline in the full test suite)."""
+    import importlib
+
+    def slack(X, E):
+        shift = abs(np.linalg.eigvalsh(X + E)[-1] - np.linalg.eigvalsh(X)[-1])
+        return 1.0 - shift / max(np.linalg.norm(E, 2), 1e-300)
+
+    def run(search):
+        r = search(slack, S.perturbed_spectra(3), unpack=True, max_examples=80, refine=0)
+        return r.slack, reproducible_repr(r.value)
+
+    before = run(worst_case)
+    consts = ", ".join(f"{0.5 + k / 997:.12f}" for k in range(300))
+    (tmp_path / "dssl_many_constants.py").write_text(f"VALUES = ({consts}, 1e-13, 3.5, -2.25, 1234567)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("dssl_many_constants")
+    assert run(worst_case) == before
+    assert run(worst_case.__wrapped__) != before      # the unpinned search does move

@@ -33,17 +33,14 @@ References
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import scipy.linalg
 import scipy.sparse
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 __all__ = ["solve_fmmc", "dual_bound", "memory_bytes"]
 
-_PARALLEL_SCHUR = 2000   # Schur matrices at least this large are factored on every core
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_PARALLEL_SCHUR = 2000   # Schur matrices at least this large are factored on several threads
 
 
 def memory_bytes(n: int, m: int) -> float:
@@ -157,7 +154,8 @@ def solve_fmmc(n: int, i: np.ndarray, j: np.ndarray, *, tol: float = 1e-9,
                max_iter: int = 100, progress=None) -> tuple[np.ndarray, float, dict]:
     """Fastest mixing edge weights on the graph with edges ``(i[e], j[e])`` on nodes ``0..n-1``;
     see :func:`_solve`. The ``N``-sized linear algebra runs on one BLAS thread (faster there on
-    small machines), the Schur factorisation on every core once it is large."""
+    small machines); a large Schur matrix is factored on as many threads as the caller's BLAS
+    has (one inside ``dssl check``, whose numbers must not depend on threads)."""
     i, j = np.asarray(i), np.asarray(j)
     if i.ndim != 1 or i.shape != j.shape or i.size == 0 or not (np.issubdtype(i.dtype, np.integer)
                                                                  and np.issubdtype(j.dtype, np.integer)):
@@ -173,15 +171,17 @@ def solve_fmmc(n: int, i: np.ndarray, j: np.ndarray, *, tol: float = 1e-9,
     if not (tol > 0) or not (max_iter >= 1):
         raise ValueError(f"tol must be > 0 and max_iter >= 1, got {tol!r}, {max_iter!r}")
     order = np.lexsort((hi, lo))                   # sorted edges: the gathers stay contiguous
+    threads = max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=1)
     with threadpool_limits(1, user_api="blas"):
-        w, s, info = _solve(n, lo[order], hi[order], tol=tol, max_iter=max_iter, progress=progress)
+        w, s, info = _solve(n, lo[order], hi[order], tol=tol, max_iter=max_iter, progress=progress,
+                            threads=threads)
     out = np.empty_like(w)
     out[order] = w
     return out, s, info
 
 
 def _solve(n: int, i: np.ndarray, j: np.ndarray, *, tol: float, max_iter: int,
-           progress) -> tuple[np.ndarray, float, dict]:
+           progress, threads: int) -> tuple[np.ndarray, float, dict]:
     """The BDX problem of the module docstring by a primal-dual interior-point method.
 
     The problem is the LMI ``F(x) = F_0 + sum_k x_k F_k ⪰ 0`` in ``x = (w, s)`` over the cone
@@ -267,7 +267,7 @@ def _solve(n: int, i: np.ndarray, j: np.ndarray, *, tol: float, max_iter: int,
                 M[r0:r0 + 256] *= np.outer(sc[r0:r0 + 256], sc)
             return M, sc
 
-        with threadpool_limits(_CORES if m >= _PARALLEL_SCHUR else 1, user_api="blas"):
+        with threadpool_limits(threads if m >= _PARALLEL_SCHUR else 1, user_api="blas"):
             fac, sc = _regularised_cholesky(schur)
         if fac is None:
             break

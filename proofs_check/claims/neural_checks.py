@@ -36,7 +36,7 @@ from simulators.neural.config import NEURAL_SCHEMA, RUN_CODE
 
 from . import paper  # noqa: F401  (declares the paper claims this module checks)
 from ..engine.empirical import Cell, Design, Margin, decide, decision_evidence, t_interval
-from ..engine.registry import REGISTRY, CheckContext, Evidence, WarmTask, shared_cache
+from ..engine.registry import REGISTRY, CheckContext, Evidence, WarmTask, note_read, shared_cache
 
 ALPHA = 0.1     # the Dirichlet concentration of the label-skew arm (the paper's Table 1)
 
@@ -321,11 +321,13 @@ def _warm_runs(ctx: CheckContext, claims: list) -> list[WarmTask]:
         return []
     from simulators.neural.experiment import run_point
 
-    from ..engine.grids import cached_point, run_points
+    from ..engine.grids import cached_point, point_key, run_points
 
     out = _runs_dir(ctx)
     tasks = [WarmTask(lambda pt=pt: run_points([pt], out, fn=run_point, progress=False, packages=RUN_CODE),
-                      run_cost(pt), f"run {pt['method']} {pt['framework']} seed {pt['seed']}")
+                      run_cost(pt), f"run {pt['method']} {pt['framework']} seed {pt['seed']} "
+                      f"[{point_key(pt, RUN_CODE)[:8]}]",
+                      provides=(("neural run", point_key(pt, RUN_CODE)),))
              for pt in planned_points(ctx, empirical) if cached_point(pt, out, RUN_CODE) is None]
     if "paper.table1.mim-drop-smaller" in {c.id for c in empirical}:
         tasks += [WarmTask(lambda cell=cell: _references(ctx, cell), 6.0, "supervised references")
@@ -340,8 +342,10 @@ def runs(ctx: CheckContext, points: list[dict]) -> list[dict]:
         raise _NoTorch
     from simulators.neural.experiment import run_point
 
-    from ..engine.grids import run_points
+    from ..engine.grids import point_key, run_points
 
+    for pt in points:                   # the warm-up task that ran it, if one did
+        note_read(("neural run", point_key(pt, RUN_CODE)))
     rows, _ = run_points(points, _runs_dir(ctx), fn=run_point,
                          jobs=ctx.jobs, progress=False, desc="neural", packages=RUN_CODE)
     diverged = [r for r in rows if r.get("status") == "diverged"]

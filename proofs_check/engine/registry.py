@@ -450,6 +450,7 @@ class ClaimResult:
     fingerprint: str
     crashed: bool = False
     figure: str | None = None
+    warm_tasks: list = field(default_factory=list)   # labels of the warm-up tasks it read
 
     def to_dict(self) -> dict:
         """The report schema: verdict as a string, evidence data under ``data``."""
@@ -462,7 +463,7 @@ class ClaimResult:
                                    "counterexample": e.counterexample, "series": e.series}}
                          for e in self.evidence],
             "seconds": self.seconds, "fingerprint": self.fingerprint, "crashed": self.crashed,
-            "figure": self.figure,
+            "figure": self.figure, "warm_tasks": list(self.warm_tasks),
         }
 
     @classmethod
@@ -473,11 +474,27 @@ class ClaimResult:
         verdict = Verdict(data["verdict"], data["reason"], data["counterexample"], data["holds_if"])
         return cls(data["id"], data["source"], data["statement"], data["latex"], verdict, ev,
                    data["seconds"], data["fingerprint"], data.get("crashed", False),
-                   data.get("figure"))
+                   data.get("figure"), list(data.get("warm_tasks", [])))
 
 
 # ------------------------------------------------------------------ shared caches, warm-ups
 _SHARED: dict[str, dict] = {}       # name of each shared_cache function -> its memo
+_READS: set | None = None           # what the running claim read (None: not recording)
+_OWNERS: dict = {}                  # what a warm-up task computed -> that task's label
+
+
+def note_read(key) -> None:
+    """Record that the running claim read ``key`` (a shared-memo entry ``(name, args)``, or
+    anything a :class:`WarmTask` ``provides``), so its share of the warm-up can be counted."""
+    if _READS is not None:
+        _READS.add(key)
+
+
+def set_warm_owners(owners: dict) -> None:
+    """Which warm-up task computed each key (from :func:`proofs_check.engine.report.warm_up`);
+    the claim workers forked afterwards inherit it."""
+    _OWNERS.clear()
+    _OWNERS.update(owners)
 
 
 def shared_cache(fn: Callable) -> Callable:
@@ -489,6 +506,7 @@ def shared_cache(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def cached(*args):
+        note_read((name, args))
         if args not in memo:
             memo[args] = fn(*args)
         return memo[args]
@@ -524,10 +542,14 @@ def uses_module(claims: Iterable["Claim"], *modules: str) -> bool:
 @dataclass
 class WarmTask:
     """One unit of warm-up work: ``fn()`` (its return value is ignored), with ``cost`` a rough
-    estimate in seconds used only to start the longest tasks first, and a ``label``."""
+    estimate in seconds used only to start the longest tasks first (replaced by the task's
+    measured seconds once a run has timed it), and a ``label``. Shared-memo entries the task
+    adds are attributed to it automatically; ``provides`` names other keys it computes (e.g.
+    cached runs on disk), which the claims that read them report with :func:`note_read`."""
     fn: Callable[[], object]
     cost: float = 1.0
     label: str = ""
+    provides: tuple = ()
 
 
 class Registry:
@@ -725,9 +747,11 @@ def run_claim(claim: Claim, ctx: CheckContext, *, timeout: float | None = None) 
     evidence and mark the claim crashed, never a crash of the run."""
     import time
 
+    global _READS
     start = time.perf_counter()
     evidence: list[Evidence] = []
     crashed = False
+    _READS = set()
     try:
         with _time_limit(timeout):
             for check in claim.checks:
@@ -748,9 +772,13 @@ def run_claim(claim: Claim, ctx: CheckContext, *, timeout: float | None = None) 
         evidence.append(Evidence("numerical", f"timed out: the claim ran past its limit of {timeout:g} s "
                                  f"(after {time.perf_counter() - start:.1f} s; --claim-timeout)",
                                  passed=None))
+    finally:
+        reads, _READS = _READS, None
     verdict = claim.rule(evidence)
+    used = sorted({_OWNERS[k] for k in reads if k in _OWNERS}) if _OWNERS else []
     return ClaimResult(claim.id, claim.source, claim.statement, claim.latex, verdict, evidence,
-                       time.perf_counter() - start, claim.fingerprint(ctx), crashed)
+                       time.perf_counter() - start, claim.fingerprint(ctx), crashed,
+                       warm_tasks=used)
 
 
 def crashed_result(claim: Claim, ctx: CheckContext, why: str, seconds: float = 0.0) -> ClaimResult:

@@ -30,7 +30,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .registry import (REGISTRY, VERDICTS, CheckContext, Claim, ClaimResult, Registry,
-                       crashed_result, memo_keys, merge_memos, run_claim, warm_memos)
+                       crashed_result, memo_keys, merge_memos, run_claim, set_warm_owners,
+                       warm_memos)
 from .workers import forked_map
 
 # seconds a claim may run (all its checks) before it is reported as crashed; generous: the
@@ -101,26 +102,55 @@ def cache_name(claim_id: str, seed: int, profile: str) -> str:
 
 
 def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
-            registry: Registry = REGISTRY, measured: list | None = None) -> int:
+            registry: Registry = REGISTRY, measured: list | None = None,
+            costs: Path | None = None) -> int:
     """Run ``registry``'s warm-up tasks for ``claims`` (:meth:`Registry.warm_tasks`) over
     ``jobs`` forked workers, longest first, and install the shared-memo entries each task
     added (:func:`warm_memos`), so the claim workers forked afterwards inherit them;
     ``done(k, n)`` reports progress. A task that raises is skipped (the claim that needs it
-    meets the error and reports it). Returns the number of tasks; ``measured`` (a list) gets
-    ``{"label", "estimate", "seconds"}`` per task, in completion order."""
+    meets the error and reports it). Returns the number of tasks.
+
+    ``costs`` (a JSON file) holds the seconds each task label took in earlier runs: those
+    replace the tasks' declared estimates for the longest-first order, and this run's times
+    are written back. Which task computed each memo entry (and each key a task ``provides``) is
+    registered (:func:`set_warm_owners`), so each claim reports the tasks it read.
+    ``measured`` (a list) gets ``{"label", "estimate", "source", "seconds"}`` per task, in
+    completion order (``source``: ``"measured"`` or ``"declared"``)."""
     import time
 
     tasks = registry.warm_tasks(ctx, claims)
+    seen: dict[str, int] = {}
+    for t in tasks:                       # unique labels: the keys of the learned costs
+        seen[t.label] = seen.get(t.label, 0) + 1
+        if seen[t.label] > 1:
+            t.label = f"{t.label} #{seen[t.label]}"
+    learned = {}
+    if costs is not None and Path(costs).exists():
+        try:
+            learned = {k: float(v) for k, v in json.loads(Path(costs).read_text()).items()}
+        except (ValueError, TypeError, AttributeError):
+            learned = {}
+    source = {t.label: "measured" if t.label in learned else "declared" for t in tasks}
+    estimate = {t.label: learned.get(t.label, t.cost) for t in tasks}
+    tasks = sorted(tasks, key=lambda t: -estimate[t.label])
     n = len(tasks)
     measured = [] if measured is None else measured
+    owners: dict = {}
 
-    def timed(i: int):
-        start = time.perf_counter()
+    def record(i: int, memos: dict, seconds: float) -> None:
+        label = tasks[i].label
+        measured.append({"label": label, "estimate": estimate[label], "source": source[label],
+                         "seconds": seconds})
+        for name, items in memos.items():
+            owners.update({(name, k): label for k in items})
+        owners.update({k: label for k in tasks[i].provides})
+
+    def timed(i: int) -> None:            # in this process
+        before, start = memo_keys(), time.perf_counter()
         try:
-            return tasks[i].fn()
+            tasks[i].fn()
         finally:
-            measured.append({"label": tasks[i].label, "estimate": tasks[i].cost,
-                             "seconds": time.perf_counter() - start})
+            record(i, warm_memos(before), time.perf_counter() - start)
 
     def run(i: int) -> tuple[dict, float]:
         before, start = memo_keys(), time.perf_counter()
@@ -132,7 +162,7 @@ def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
 
     def merge(i: int, fut) -> None:
         memos, seconds = fut.result()
-        measured.append({"label": tasks[i].label, "estimate": tasks[i].cost, "seconds": seconds})
+        record(i, memos, seconds)
         merge_memos(memos)
 
     work = forked_map(run, n, jobs) if jobs >= 2 and n >= 2 else None
@@ -148,6 +178,10 @@ def warm_up(ctx: CheckContext, claims: list[Claim], jobs: int, *, done=None,
                 pass
             if done:
                 done(k, n)
+    set_warm_owners(owners)
+    if costs is not None and measured:
+        learned.update({t["label"]: round(t["seconds"], 3) for t in measured})
+        write_atomic(Path(costs), dumps(learned))
     return n
 
 
@@ -246,7 +280,9 @@ def _run_claims(claims: list[Claim], ctx: CheckContext, out: Path, *, fresh: boo
     lap("cached results")
     if jobs > 1 and todo:     # shared caches and runs, computed in parallel, inherited by the workers
         warm_up(ctx, todo, jobs, done=lambda k, n: bar.set_postfix_str(f"warm-up {k}/{n}"),
-                measured=timing.setdefault("warm_up_tasks", []))
+                measured=timing.setdefault("warm_up_tasks", []),
+                costs=cache / f"warm-up-seconds-{ctx.profile}-{ctx.seed}.json")
+    timing["ran"] = [c.id for c in todo]
     lap("warm-up")
     if jobs > 1 and len(outer) > 1:
         one = replace(ctx, jobs=1)
@@ -399,6 +435,56 @@ def draw_figures(results: list[ClaimResult], out: Path, jobs: int = 1) -> None:
         r.figure = path
 
 
+def claim_shares(results: list[ClaimResult], tasks: list[dict], ran: list[str] | None) -> dict:
+    """Each claim's share of the warm-up: a task's measured seconds split evenly among the
+    claims that read what it computed (``ClaimResult.warm_tasks``). Returns ``{"claims": {id:
+    {"seconds", "warm_up_share", "warm_up_tasks"}}, "warm_up_unattributed": seconds}`` over the
+    claims that ran (``ran``; cached claims cost nothing this run)."""
+    ran_ids = set(ran) if ran is not None else {r.id for r in results}
+    seconds = {t["label"]: t["seconds"] for t in tasks}
+    users: dict[str, list[str]] = {}
+    for r in results:
+        if r.id in ran_ids:
+            for label in r.warm_tasks:
+                if label in seconds:
+                    users.setdefault(label, []).append(r.id)
+    share = {r.id: sum(seconds[lb] / len(users[lb]) for lb in r.warm_tasks if lb in users)
+             for r in results if r.id in ran_ids}
+    return {"claims": {r.id: {"seconds": r.seconds, "warm_up_share": share[r.id],
+                              "warm_up_tasks": [lb for lb in r.warm_tasks if lb in users]}
+                       for r in results if r.id in ran_ids},
+            "warm_up_unattributed": sum(s for lb, s in seconds.items() if lb not in users)}
+
+
+def render_timing(timing: dict | None, top: int = 15) -> str:
+    """The report's timing section (Markdown) from ``report.json``'s ``timing``."""
+    if not timing:
+        return ""
+    lines = ["## Timing", "",
+             f"Wall time {timing['wall_seconds']:.1f} s with {timing['jobs']} job(s); the phases "
+             f"below account for {100 * (timing['accounted_share'] or 0):.0f}% of it.", "",
+             "| phase | seconds |", "|---|---|",
+             *(f"| {k} | {v:.1f} |" for k, v in timing["phases"].items()), ""]
+    claims = timing.get("claims") or {}
+    if claims:
+        ranked = sorted(claims.items(), key=lambda kv: -(kv[1]["seconds"] + kv[1]["warm_up_share"]))
+        lines += [f"The {min(top, len(ranked))} costliest claims of this run, with their share of the "
+                  "warm-up (each shared task's seconds split among the claims that read it; "
+                  f"{timing.get('warm_up_unattributed', 0.0):.1f} s of warm-up was read by no claim "
+                  "that ran):", "",
+                  "| claim | own seconds | warm-up share | warm-up tasks read |", "|---|---|---|---|",
+                  *(f"| `{cid}` | {c['seconds']:.1f} | {c['warm_up_share']:.1f} | {len(c['warm_up_tasks'])} |"
+                    for cid, c in ranked[:top]), ""]
+    tasks = timing.get("warm_up_tasks") or []
+    if tasks:
+        lines += ["Warm-up tasks, longest first (estimate: the task's time in the previous run "
+                  "when there was one, else its declared guess):", "",
+                  "| task | estimate (s) | measured (s) |", "|---|---|---|",
+                  *(f"| {_cell(t['label'], 80)} | {t['estimate']:.1f} ({t.get('source', 'declared')}) | "
+                    f"{t['seconds']:.1f} |" for t in tasks[:top]), ""]
+    return "\n".join(lines)
+
+
 def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
                  *, figures: bool = True, selection: list[str] | None = None,
                  jobs: int = 1, timing: dict | None = None) -> tuple[Path, Path]:
@@ -428,12 +514,16 @@ def write_report(results: list[ClaimResult], ctx: CheckContext, out: Path,
         summary = {"wall_seconds": wall, "jobs": jobs, "phases": phases,
                    "accounted_share": sum(phases.values()) / wall if wall > 0 else None,
                    "claim_seconds_sum": sum(r.seconds for r in results),
-                   "warm_up_tasks": sorted(tasks, key=lambda t: -t["seconds"])}
+                   "warm_up_tasks": sorted(tasks, key=lambda t: -t["seconds"]),
+                   **claim_shares(results, tasks, timing.get("ran"))}
     write_atomic(js, dumps({"version": version(), "profile": ctx.profile, "seed": ctx.seed,
                             "partial": bool(selection), "selection": list(selection or []),
                             "environment": environment(), "timing": summary,
                             "claims": [r.to_dict() for r in results]}, strict=True))
-    write_atomic(md, render_markdown(results, ctx, selection))
+    text = render_markdown(results, ctx, selection)
+    if summary is not None:
+        text = text.rstrip("\n") + "\n\n" + render_timing(summary) + "\n"
+    write_atomic(md, text)
     return js, md
 
 

@@ -27,6 +27,7 @@ close the search came (the smallest slack reached).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -194,6 +195,33 @@ class _Tracker:
         return s
 
 
+def _without_local_constants(fn: Callable) -> Callable:
+    """Run ``fn`` with hypothesis's pool of "local constants" empty. Hypothesis (6.13x and
+    later) mixes into its draws the literals of every loaded module outside the standard
+    library and site-packages, so the same seed would draw different values depending on which
+    modules happen to be imported, and on whether the toolkit is installed editable; the
+    searches pin the pool so the same seed gives the same search. A hypothesis without that
+    machinery runs ``fn`` as it is."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        providers._get_local_constants, providers.CONSTANTS_CACHE.cache, providers.Constants
+    except (ImportError, AttributeError):
+        return fn
+
+    @functools.wraps(fn)
+    def pinned(*args, **kwargs):
+        real = providers._get_local_constants
+        providers._get_local_constants = providers.Constants
+        providers.CONSTANTS_CACHE.cache.clear()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            providers._get_local_constants = real
+            providers.CONSTANTS_CACHE.cache.clear()
+
+    return pinned
+
+
 def _base_settings(**kw) -> settings:
     """Settings built on hypothesis's own ``default`` profile, so a profile a user or a test
     suite has loaded cannot change the search."""
@@ -229,6 +257,7 @@ def _simplify(space: SearchSpace, structure, theta: np.ndarray, tol: float,
     return theta, s, used
 
 
+@_without_local_constants
 def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
                max_examples: int = 300, refine: int = 4, maxfev: int = 400,
                mode: str = "guided", seed: int = 0, shrink: bool = True,
@@ -362,6 +391,7 @@ def worst_case(slack: Callable[[Any], float], strategy, *, tol: float = 0.0,
 
 
 # ------------------------------------------------------------------ the boolean form
+@_without_local_constants
 def find_counterexample(holds: Callable[[Any], bool], strategy: SearchStrategy, *,
                         max_examples: int = 500, derandomize: bool = True) -> Any | None:
     """Return a minimal value drawn from ``strategy`` for which ``holds(value)`` is False, or
