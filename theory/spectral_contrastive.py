@@ -36,6 +36,7 @@ import numpy as np
 
 from .objectives import check_moment, family_optimum
 from .representations import Subspace
+from .solvers import solve_problem
 from .structured import IdentityPlusBlock
 from .validation import as_array, as_int
 
@@ -189,7 +190,7 @@ def fl_spectral_optimum(S, M, c: int, sizes=None, *, solver: str = "CLARABEL",
     obj = -2 * cp.trace(P @ Mbar) + sum(s[i] * cp.sum_squares(roots[i].T @ P @ roots[i])
                                         for i in range(n))
     prob = cp.Problem(cp.Minimize(obj))
-    prob.solve(solver=solver)
+    solve_problem(prob, solver)
     if prob.status not in ("optimal", "optimal_inaccurate"):
         raise RuntimeError(f"FL relaxation failed with {solver}: {prob.status}")
     Pv = (P.value + P.value.T) / 2

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
+from .solvers import SOLVERS, solve_problem
 from .validation import as_array, as_float, as_int
 
 MIXING_RULES = ("uniform", "metropolis", "max-degree", "data-size", "fmmc")
@@ -283,7 +284,8 @@ _FMMC_CACHE_SIZE = 32
 
 
 def fastest_mixing_matrix(G: nx.Graph, *, method: str = "auto", solver: str = "CLARABEL",
-                          tol: float = 1e-9, progress: bool = False) -> tuple[np.ndarray, dict]:
+                          tol: float = 1e-9, progress: bool = False,
+                          solver_threads: int = 1) -> tuple[np.ndarray, dict]:
     """Fastest mixing Markov chain on ``G`` (Boyd, Diaconis, Xiao [1]_), edge-weight form.
 
     .. math::
@@ -302,7 +304,9 @@ def fastest_mixing_matrix(G: nx.Graph, *, method: str = "auto", solver: str = "C
       lower bound on the optimal SLEM, and ``info["gap"]`` ≤ ``tol`` when ``status`` is
       ``"optimal"``). Seconds at N = 200, minutes at N = 1000.
     * ``"sdp"``: the generic SDP through cvxpy with ``solver`` (``"CLARABEL"`` or ``"SCS"``);
-      the oracle the IPM is tested against. Minutes at N = 100.
+      the oracle the IPM is tested against. Minutes at N = 100. ``solver_threads`` caps
+      Clarabel's threads (1 by default; 0 lets it choose, unsafe in a process that forks
+      afterwards: :mod:`theory.solvers`).
     * ``"auto"`` (default): ``"sdp"`` for ``N <= FMMC_SDP_MAX_N``, ``"ipm"`` above.
 
     The complete graph is solved in closed form (``W = 11^T/N``, SLEM 0) by every method.
@@ -318,8 +322,9 @@ def fastest_mixing_matrix(G: nx.Graph, *, method: str = "auto", solver: str = "C
     n = check_graph(G)
     if method not in FMMC_METHODS:
         raise ValueError(f"method must be one of {FMMC_METHODS}, got {method!r}")
-    if solver not in ("CLARABEL", "SCS"):
-        raise ValueError(f"solver must be 'CLARABEL' or 'SCS', got {solver!r}")
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    solver_threads = as_int("solver_threads", solver_threads, minimum=0)
     tol = as_float("tol", tol)
     if not 0 < tol < 1:
         raise ValueError(f"tol must lie in (0, 1), got {tol}")
@@ -327,7 +332,7 @@ def fastest_mixing_matrix(G: nx.Graph, *, method: str = "auto", solver: str = "C
         method = "sdp" if n <= FMMC_SDP_MAX_N else "ipm"
     edges = np.array(list(G.edges), dtype=np.int64).reshape(-1, 2)
     canonical = np.sort(np.sort(edges, axis=1).view([("a", np.int64), ("b", np.int64)]), axis=0)
-    key = (n, canonical.tobytes(), method, solver if method == "sdp" else None, tol)
+    key = (n, canonical.tobytes(), method, (solver, solver_threads) if method == "sdp" else None, tol)
     if key in _FMMC_CACHE:
         W, info = _FMMC_CACHE[key]
         return W.copy(), dict(info)
@@ -359,7 +364,7 @@ def fastest_mixing_matrix(G: nx.Graph, *, method: str = "auto", solver: str = "C
         info = {"method": "ipm", "solver": "theory.fmmc", "status": res["status"], "slem_solver": s,
                 "dual_bound": res["dual_bound"], "gap": res["gap"], "iterations": res["iterations"]}
     else:
-        W, info = _fmmc_sdp(n, edges, solver)
+        W, info = _fmmc_sdp(n, edges, solver, solver_threads)
     info["slem"] = slem(W)
     info["seconds"] = time.perf_counter() - start
     if len(_FMMC_CACHE) >= _FMMC_CACHE_SIZE:
@@ -391,7 +396,7 @@ def _weights_matrix(n: int, edges: np.ndarray, w: np.ndarray) -> np.ndarray:
     return W
 
 
-def _fmmc_sdp(n: int, edges: np.ndarray, solver: str) -> tuple[np.ndarray, dict]:
+def _fmmc_sdp(n: int, edges: np.ndarray, solver: str, threads: int) -> tuple[np.ndarray, dict]:
     """The BDX SDP through cvxpy (the oracle route of :func:`fastest_mixing_matrix`)."""
     import cvxpy as cp
 
@@ -406,7 +411,7 @@ def _fmmc_sdp(n: int, edges: np.ndarray, solver: str) -> tuple[np.ndarray, dict]
     dev = np.eye(n) - np.full((n, n), 1.0 / n) - lap
     cons = [s * np.eye(n) - dev >> 0, s * np.eye(n) + dev >> 0, np.abs(B) @ w <= 1]
     prob = cp.Problem(cp.Minimize(s), cons)
-    prob.solve(solver=solver)
+    solve_problem(prob, solver, threads=threads)
     if prob.status not in ("optimal", "optimal_inaccurate") or w.value is None:
         raise RuntimeError(f"fastest mixing SDP failed with solver {solver}: status {prob.status}")
     W = _weights_matrix(n, edges, np.asarray(w.value))

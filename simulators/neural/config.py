@@ -14,8 +14,8 @@ from theory.validation import machine_memory, schema_value
 # What a run depends on, the key of its cached result (proofs_check.engine.grids.point_key): this
 # package and the theory modules it imports (the package docstrings aside), so work elsewhere
 # in the toolkit keeps cached runs. tests/test_neural_checks.py checks the import closure.
-RUN_CODE = ("simulators/neural", "theory/mixtures.py", "theory/splits.py", "theory/structured.py",
-            "theory/topology.py", "theory/validation.py")
+RUN_CODE = ("simulators/neural", "theory/fmmc.py", "theory/mixtures.py", "theory/solvers.py",
+            "theory/splits.py", "theory/structured.py", "theory/topology.py", "theory/validation.py")
 
 _POS = lambda v: None if v > 0 else "must be > 0"
 _NONNEG = lambda v: None if v >= 0 else "must be >= 0"
