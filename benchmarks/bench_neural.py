@@ -56,8 +56,9 @@ def flat_loop_round(step, sampler, flat, sizes, cfg, one):
 
 def plain_modules(net):
     """``net`` with every :class:`SignalConv` replaced by the ``nn.Conv1d`` a PyTorch user would
-    write (the same parameters and ``state_dict``)."""
-    from simulators.neural.models import SignalConv
+    write (the same parameters and ``state_dict``) and every :class:`SignalCNN` by the
+    ``nn.Sequential`` of its children."""
+    from simulators.neural.models import SignalCNN, SignalConv
 
     for name, child in list(net.named_children()):
         if isinstance(child, SignalConv):
@@ -65,6 +66,8 @@ def plain_modules(net):
                                    stride=child.stride, padding=child.padding)
             conv.load_state_dict(child.state_dict())
             setattr(net, name, conv)
+        elif isinstance(child, SignalCNN):
+            setattr(net, name, plain_modules(torch.nn.Sequential(*child)))
         else:
             plain_modules(child)
     return net

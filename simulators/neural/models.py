@@ -50,20 +50,55 @@ class BatchStandardize(nn.Module):
 
 
 class SignalConv(nn.Conv1d):
-    """``nn.Conv1d`` (same parameters and ``state_dict``) computed as gathered columns times the
-    weight matrix: under ``vmap`` over clients this is one batched matmul, about 1.35x faster on
-    a CPU than the grouped convolution ``vmap`` makes of ``nn.Conv1d`` (benchmarks/bench_neural.py).
-    Zero padding only, no dilation or groups."""
+    """``nn.Conv1d`` (same parameters and ``state_dict``) computed as columns times the weight
+    matrix: under ``vmap`` over clients this is one batched matmul, faster on a CPU than the
+    grouped convolution ``vmap`` makes of ``nn.Conv1d`` (benchmarks/bench_neural.py). Zero
+    padding only, no dilation or groups.
+
+    :meth:`forward_nlc` works on channels-last signals ``(B, L, C)`` (what :class:`SignalCNN`
+    keeps between layers); the columns are slices of the padded signal viewed as ``(B, L/s, sC)``
+    blocks of ``s`` positions, joined by one ``cat``, whose adjoint is slicing (no index gather
+    and no scatter-add in the backward pass)."""
+
+    def forward_nlc(self, h: torch.Tensor, relu: bool = False) -> torch.Tensor:
+        """``(B, L, C)`` -> ``(B, T, O)``, ``T = (L + 2p - k) // s + 1``; ``relu``: followed by a
+        ReLU, applied in place to the matmul's fresh output."""
+        (p,), (k,), (s,) = self.padding, self.kernel_size, self.stride
+        b, length, c = h.shape
+        out_len = (length + 2 * p - k) // s + 1
+        extra = (-(length + 2 * p)) % s                              # pad to whole blocks of s
+        blocks = F.pad(h, (0, 0, p, p + extra)).reshape(b, -1, s * c)
+        # window t = positions s t .. s t + k - 1 = block t, t + 1, ... (the last one cut to k)
+        cols = torch.cat([blocks[:, j:j + out_len, :min(s, k - j * s) * c] for j in range(-(-k // s))],
+                         dim=-1).reshape(b * out_len, k * c)           # columns ordered (k, C)
+        w = self.weight.permute(2, 1, 0).reshape(k * c, -1)            # (k C, O)
+        out = torch.addmm(self.bias, cols, w)
+        return (out.relu_() if relu else out).reshape(b, out_len, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        (p,), (k,), (s,) = self.padding, self.kernel_size, self.stride
-        b, c, length = x.shape
-        xp = F.pad(x, (p, p)).transpose(1, 2)                        # (B, L + 2p, C)
-        out_len = (length + 2 * p - k) // s + 1
-        idx = (torch.arange(out_len)[:, None] * s + torch.arange(k)[None, :]).reshape(-1)
-        cols = xp[:, idx, :].reshape(b * out_len, k * c)              # columns ordered (k, C)
-        w = self.weight.permute(2, 1, 0).reshape(k * c, -1)            # (k C, O)
-        return (cols @ w + self.bias).reshape(b, out_len, -1).transpose(1, 2)
+        return self.forward_nlc(x.transpose(1, 2)).transpose(1, 2)
+
+
+class SignalCNN(nn.Sequential):
+    """``SignalConv`` and ``ReLU`` layers then a final ``Flatten``, computing what
+    ``nn.Sequential`` of the same children computes (the representation is the
+    ``(C, L)``-ordered flatten, the parameter names are the same) with the activations
+    channels-last between layers (one transpose in, one out) and each ReLU applied in place to
+    the output of the convolution before it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, layers = x.transpose(1, 2), list(self)
+        for i, layer in enumerate(layers):
+            if isinstance(layer, SignalConv):
+                fused = i + 1 < len(layers) and isinstance(layers[i + 1], nn.ReLU)
+                h = layer.forward_nlc(h, relu=fused)
+            elif isinstance(layer, nn.ReLU):
+                if not (i and isinstance(layers[i - 1], SignalConv)):
+                    h = torch.relu(h)
+            elif not (isinstance(layer, nn.Flatten) and i == len(layers) - 1):
+                raise TypeError(f"SignalCNN holds SignalConv and ReLU layers and a final Flatten, got "
+                                f"{type(layer).__name__} at position {i}")
+        return h.transpose(1, 2).flatten(1)
 
 
 def make_encoder(arch: str, input_shape: tuple, rep_dim: int, hidden: int) -> nn.Module:
@@ -76,9 +111,9 @@ def make_encoder(arch: str, input_shape: tuple, rep_dim: int, hidden: int) -> nn
         if len(input_shape) == 2:
             c, length = input_shape
             k = signal_channels(length, rep_dim)
-            return nn.Sequential(SignalConv(c, k, 5, stride=2, padding=1), nn.ReLU(),
-                                 SignalConv(k, k, 3, stride=2, padding=1), nn.ReLU(),
-                                 SignalConv(k, k, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten())
+            return SignalCNN(SignalConv(c, k, 5, stride=2, padding=1), nn.ReLU(),
+                             SignalConv(k, k, 3, stride=2, padding=1), nn.ReLU(),
+                             SignalConv(k, k, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten())
         if len(input_shape) != 3:
             raise ValueError(f"arch='cnn' needs image (C, H, W) or signal (C, L) inputs, got shape "
                              f"{input_shape}")
