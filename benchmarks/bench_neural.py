@@ -4,7 +4,9 @@ would write (issue 26): one ``nn.Module`` per client loaded from the server's ``
 own ``torch.optim.AdamW`` over ``module.parameters()``, ``loss.backward()`` per minibatch, and the
 server's size-weighted ``state_dict`` average, over every seed and client (same process, same
 minibatches and views, ratio printed), for every method and backbone: the MLP on the Gaussian
-mixture of the claims, the published MNIST-1D CNN. ``--arm flat-loop`` adds the older baseline
+mixture of the claims, the published MNIST-1D CNN. Each case also times the matrix products of
+one client step (recorded from the dispatcher) as ``torch.bmm`` over all the models: the time
+of a batched step that did nothing else, so the loop's time over it bounds any batched ratio. ``--arm flat-loop`` adds the older baseline
 (a loop over clients of the same flat-parameter gradient and fused AdamW step).
 
 Threads are set explicitly (``--threads``, default 1, the setting of the claims' runs). The two
@@ -102,6 +104,43 @@ def module_loop_round(step, sampler, server_states, sizes, cfg, modules, n_clien
     return new_states
 
 
+def client_matmuls(model, step, sampler) -> list:
+    """The matrix products ``(M, K, N)`` of one client's forward and backward pass on one batch
+    in the batched arm's own modules (``mm``, ``addmm``, ``bmm`` folded to ``M``), as the
+    dispatcher sees them."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    seen = []
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = func.overloadpacket.__name__
+            if name in ("mm", "addmm", "bmm"):
+                a, b = (args[1], args[2]) if name == "addmm" else (args[0], args[1])
+                seen.append((a.numel() // a.shape[-1], a.shape[-1], b.shape[-1]))
+            return func(*args, **(kwargs or {}))
+
+    params = {k: v.detach().clone().requires_grad_() for k, v in model.named_parameters()}
+    batch = step.inputs(sampler.batch(torch.tensor([0])), step.layout.flatten(
+        {k: v.detach()[None] for k, v in model.named_parameters()}), torch.full((1,), 0.05))
+    with Record():
+        functional_call(model, params, ({k: v[0] for k, v in batch.items()},)).backward()
+    return seen
+
+
+def matmul_floor(shapes: list, models: int, repeat: int = 3) -> tuple[float, float]:
+    """``(FLOPs, seconds)`` of the products ``shapes`` of one client step done as ``torch.bmm``
+    over ``models`` models (random contiguous operands, best of ``repeat``), per model: the
+    time the batched step would take if it did nothing but its matrix products."""
+    flops, seconds = 0.0, 0.0
+    for m, k, n in shapes:
+        a, b = torch.randn(models, m, k), torch.randn(models, k, n)
+        torch.bmm(a, b)
+        seconds += best_of(lambda: torch.bmm(a, b), repeat)[0] / models
+        flops += 2.0 * m * k * n
+    return flops, seconds
+
+
 CASES = tuple((method, arch, dataset) for arch, dataset in (("mlp", "synthetic"), ("cnn", "mnist1d"))
               for method in ("mae", "simsiam", "spectral", "mar"))
 SETTINGS = {"synthetic": {"d": 64, "rep_dim": 8, "n_train": 1000},
@@ -165,6 +204,17 @@ def main() -> None:
         text = ", ".join(f"{name} {rate[name]:6.3f} rounds/s (batched x{rate['batched'] / rate[name]:.1f})"
                          for name in arms)
         print(f"{method:>8} + {arch} ({dataset}): batched {rate['batched']:6.3f} rounds/s; {text}", flush=True)
+        # the matrix products alone: a client step's products timed as bmm over all the models
+        flops, floor = matmul_floor(client_matmuls(model, step, sampler), flat.shape[0])
+        client_steps = float(steps_per_round(sizes, cfg).sum()) * args.rounds
+        batched = 1.0 / (rate["batched"] / args.rounds * client_steps)
+        line = (f"{'':>8}   {flops / 1e6:.1f} MFLOP of matrix products per client step: "
+                f"{batched * 1e3:.3f} ms per client step batched ({flops / batched / 1e9:.1f} GFLOP/s), "
+                f"{floor * 1e3:.3f} ms for the products alone as bmm ({flops / floor / 1e9:.1f} GFLOP/s)")
+        if "module-loop" in rate:
+            loop = 1.0 / (rate["module-loop"] / args.rounds * client_steps)
+            line += f"; loop {loop * 1e3:.3f} ms: a bmm-batched step is at most x{loop / floor:.1f} the loop"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
