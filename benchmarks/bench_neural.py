@@ -6,8 +6,9 @@ server's size-weighted ``state_dict`` average, over every seed and client (same 
 minibatches and views, ratio printed), for every method and backbone: the MLP on the Gaussian
 mixture of the claims, the published MNIST-1D CNN. Each case also times the matrix products of
 one client step (recorded from the dispatcher) as ``torch.bmm`` over all the models: the time
-of a batched step that did nothing else, so the loop's time over it bounds any batched ratio. ``--arm flat-loop`` adds the older baseline
-(a loop over clients of the same flat-parameter gradient and fused AdamW step).
+of a batched step that did nothing else, so the loop's time over it bounds any batched ratio.
+``--arm flat-loop`` adds the older baseline (a loop over clients of the same flat-parameter
+gradient and fused AdamW step).
 
 Threads are set explicitly (``--threads``, default 1, the setting of the claims' runs). The two
 arms alternate ``--repeat`` times and each keeps its best time (noise only adds time).
