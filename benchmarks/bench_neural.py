@@ -206,7 +206,7 @@ def main() -> None:
                          for name in arms)
         print(f"{method:>8} + {arch} ({dataset}): batched {rate['batched']:6.3f} rounds/s; {text}", flush=True)
         # the matrix products alone: a client step's products timed as bmm over all the models
-        flops, floor = matmul_floor(client_matmuls(model, step, sampler), flat.shape[0])
+        flops, floor = matmul_floor(client_matmuls(model, step, sampler), len(sizes))
         client_steps = float(steps_per_round(sizes, cfg).sum()) * args.rounds
         batched = 1.0 / (rate["batched"] / args.rounds * client_steps)
         line = (f"{'':>8}   {flops / 1e6:.1f} MFLOP of matrix products per client step: "

@@ -456,10 +456,9 @@ def test_signal_cnn_equals_the_sequential_of_conv1d():
     for (k1, s1), (k2, s2), length in (((5, 2), (3, 2), 40), ((3, 1), (4, 3), 17), ((1, 2), (2, 2), 9)):
         convs = [SignalConv(2, 4, k1, stride=s1, padding=1), SignalConv(4, 3, k2, stride=s2, padding=k2 // 2)]
         stack = SignalCNN(convs[0], torch.nn.ReLU(), convs[1], torch.nn.ReLU(), torch.nn.Flatten()).double()
-        ref = torch.nn.Sequential(*[torch.nn.Conv1d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride,
-                                                    padding=c.padding) for c in convs[:1]], torch.nn.ReLU(),
-                                  torch.nn.Conv1d(4, 3, k2, stride=s2, padding=k2 // 2), torch.nn.ReLU(),
-                                  torch.nn.Flatten()).double()
+        plain = [torch.nn.Conv1d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride, padding=c.padding)
+                 for c in convs]
+        ref = torch.nn.Sequential(plain[0], torch.nn.ReLU(), plain[1], torch.nn.ReLU(), torch.nn.Flatten()).double()
         ref.load_state_dict(stack.state_dict())
         x = torch.randn(5, 2, length, dtype=torch.float64)
         assert torch.allclose(stack(x), ref(x), atol=1e-12)
@@ -471,8 +470,10 @@ def test_signal_cnn_equals_the_sequential_of_conv1d():
         got = vmap(grad(loss(stack)))(many, torch.stack([x, x.flip(-1)]))
         assert all(torch.allclose(got[n][1], grad(loss(ref))({m: v[1] for m, v in many.items()}, x.flip(-1))[n],
                                   atol=1e-10) for n in params)
-    with pytest.raises(TypeError, match="SignalCNN holds"):
-        SignalCNN(torch.nn.Linear(2, 2), torch.nn.Flatten())(torch.zeros(1, 2, 3))
+    for bad in ((torch.nn.Linear(2, 2), torch.nn.Flatten()), (SignalConv(2, 2, 3), torch.nn.ReLU()),
+                (torch.nn.Flatten(),)):
+        with pytest.raises(TypeError, match="SignalCNN holds"):
+            SignalCNN(*bad)
 
 
 def test_fmmc_rule_at_200_clients_uses_the_interior_point_route():
@@ -487,4 +488,3 @@ def test_fmmc_rule_at_200_clients_uses_the_interior_point_route():
     (_, info), = topology._FMMC_CACHE.values()
     assert W.shape == (200, 200) and info["method"] == "ipm" and info["gap"] <= 1e-9
     assert topology.slem(W) < topology.slem(mixing_for(dict(point, rule="metropolis"))[0])
-

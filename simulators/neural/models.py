@@ -80,24 +80,29 @@ class SignalConv(nn.Conv1d):
 
 
 class SignalCNN(nn.Sequential):
-    """``SignalConv`` and ``ReLU`` layers then a final ``Flatten``, computing what
-    ``nn.Sequential`` of the same children computes (the representation is the
-    ``(C, L)``-ordered flatten, the parameter names are the same) with the activations
+    """``SignalConv`` layers, each optionally followed by a ``ReLU``, then a final ``Flatten``:
+    what ``nn.Sequential`` of the same children computes (the representation is the
+    ``(C, L)``-ordered flatten, the parameter names are the same), with the activations
     channels-last between layers (one transpose in, one out) and each ReLU applied in place to
     the output of the convolution before it."""
 
+    def __init__(self, *layers: nn.Module) -> None:
+        super().__init__(*layers)
+        kinds = [type(layer) for layer in layers]
+        plan, i = [], 0
+        while i < len(layers) - 1 and isinstance(layers[i], SignalConv):
+            fused = isinstance(layers[i + 1], nn.ReLU)
+            plan.append((i, fused))
+            i += 2 if fused else 1
+        if not plan or i != len(layers) - 1 or not isinstance(layers[i], nn.Flatten):
+            raise TypeError(f"SignalCNN holds SignalConv layers, each optionally followed by a ReLU, "
+                            f"then a final Flatten; got {[k.__name__ for k in kinds]}")
+        self._plan = tuple(plan)                  # (index of a SignalConv, ReLU after it)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, layers = x.transpose(1, 2), list(self)
-        for i, layer in enumerate(layers):
-            if isinstance(layer, SignalConv):
-                fused = i + 1 < len(layers) and isinstance(layers[i + 1], nn.ReLU)
-                h = layer.forward_nlc(h, relu=fused)
-            elif isinstance(layer, nn.ReLU):
-                if not (i and isinstance(layers[i - 1], SignalConv)):
-                    h = torch.relu(h)
-            elif not (isinstance(layer, nn.Flatten) and i == len(layers) - 1):
-                raise TypeError(f"SignalCNN holds SignalConv and ReLU layers and a final Flatten, got "
-                                f"{type(layer).__name__} at position {i}")
+        h = x.transpose(1, 2)
+        for i, relu in self._plan:
+            h = self[i].forward_nlc(h, relu=relu)
         return h.transpose(1, 2).flatten(1)
 
 
