@@ -2,7 +2,7 @@
 
 Each client ``i`` holds ``n`` i.i.d. samples; the matrices below are what a client's linear
 model sees (Eqs. 2-4 with the expectation over data replaced by the client's sample mean),
-stacked ``(N, d, d)`` and computed for all clients in one ``einsum``:
+stacked ``(N, d, d)`` and computed by BLAS products:
 
 * ``mim-eq17``: the paper's Eq. 17, ``2p(1-p) diag(mean_j x_j^2)``;
 * ``mim-surrogate``: Eq. 4 with the mask expectation exact, ``p(1-p)(S_hat - Diag S_hat)``;
@@ -51,7 +51,7 @@ def empirical_target(x, kind: str, *, p: float | None = None, H=None, noise: flo
         out[:, idx, idx] = diag
         return out
     if kind in ("mim-surrogate", "second-moment"):
-        S = np.einsum("nia,nib->nab", x, x) / n
+        S = np.stack([np.dot(xc.T, xc) for xc in x]) / n          # BLAS syrk: exactly symmetric
         if kind == "second-moment":
             return S
         idx = np.arange(x.shape[2])
@@ -67,7 +67,7 @@ def empirical_target(x, kind: str, *, p: float | None = None, H=None, noise: flo
             raise ValueError("kind 'cl-dissimilar' needs H (d, d)")
         H = as_array("H", H, shape=(x.shape[2], x.shape[2]))
         b = x @ H.T
-    ba = np.einsum("nia,nib->nab", b, a) / n
+    ba = np.matmul(np.swapaxes(b, 1, 2), a) / n
     return (ba + np.swapaxes(ba, 1, 2)) / 2
 
 
@@ -95,11 +95,27 @@ def _signal_groups(model: PaperModel, i: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(vs + [rare]), np.concatenate(ps + [[r]])
 
 
+def bartlett_wishart(df: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    r"""``W ~ W_d(df, I)`` (``df >= d``) by the Bartlett decomposition ``W = A A^T``: ``A`` lower
+    triangular, ``A_ii = chi_{df - i}`` (``i = 0 .. d-1``), ``A_ij ~ N(0, 1)`` below the diagonal.
+
+    The same draws from ``rng``, in the same order, and the same bits as
+    ``scipy.stats.wishart(df, np.eye(d)).rvs(random_state=rng)`` (a test checks both), without
+    the Cholesky factor of the identity and the product by it: a third of the time at
+    ``d ~ 900``."""
+    if df < d:
+        raise ValueError(f"df must be at least d = {d} for the Bartlett decomposition, got {df}")
+    below = rng.normal(size=d * (d - 1) // 2)
+    diag = rng.chisquare(df - np.arange(d)) ** 0.5
+    A = np.zeros((d, d))
+    A[np.tril_indices(d, k=-1)] = below
+    A[np.diag_indices(d)] = diag
+    return np.dot(A, A.T)
+
+
 def _signal_block(model: PaperModel, n: int, rng: np.random.Generator, i: int) -> np.ndarray:
     """``C = sum_j x_A x_A^T`` over ``n`` samples of client ``i`` on the first ``2N``
     coordinates, exactly in law (see :func:`sampled_second_moments`)."""
-    from scipy import stats
-
     N, mu = model.n_clients, model.mu
     m = 2 * N
     if (1 << (N - 1)) * 2 + 1 > MAX_SIGNAL_GROUPS:
@@ -112,8 +128,7 @@ def _signal_block(model: PaperModel, n: int, rng: np.random.Generator, i: int) -
     counts = rng.multinomial(n, pg / pg.sum())
     nz = counts > 0
     u = np.sqrt(counts[nz])[:, None] * v[nz] + mu * rng.standard_normal((int(nz.sum()), m))
-    return u.T @ u + mu**2 * np.atleast_2d(
-        stats.wishart(df=n - int(nz.sum()), scale=np.eye(m)).rvs(random_state=rng))
+    return u.T @ u + mu**2 * bartlett_wishart(n - int(nz.sum()), m, rng)
 
 
 def sampled_second_moments(model: PaperModel, n: int,
@@ -134,14 +149,13 @@ def sampled_second_moments(model: PaperModel, n: int,
     ``G_+`` groups are non-empty) is ``sum_j x_A x_A^T``. With ``C = L L^T`` and ``Z`` an
     ``m x (d - m)`` standard normal matrix, ``sum_j x_A xi_B^T = L Z`` and
     ``sum_j xi_B xi_B^T = Z^T Z + W_B``, ``W_B ~ W_{d-m}(n - m, I)`` (rotate the samples by the
-    QR factor of ``X_A``). Wishart draws are ``scipy.stats.wishart`` (Bartlett decomposition).
+    QR factor of ``X_A``). Wishart draws are :func:`bartlett_wishart` (``scipy.stats.wishart``'s draws).
 
     ``n`` may be far larger than memory allows samples (e.g. ``d^3``); it must be at least
     ``m + G`` so the Wishart degrees of freedom are at least the dimension. The law is checked
     against :func:`sample_clients` in the tests. ``clients`` (default: all, in order) selects
     the clients drawn, ``(len(clients), d, d)``.
     """
-    from scipy import stats
 
     n = as_int("n", n, minimum=1)
     rng = np.random.default_rng(rng)
@@ -159,8 +173,7 @@ def sampled_second_moments(model: PaperModel, n: int,
         if d > m:
             L = np.linalg.cholesky(C)
             Z = rng.standard_normal((m, d - m))
-            WB = stats.wishart(df=n - m, scale=np.eye(d - m)).rvs(random_state=rng)
-            WB = np.atleast_2d(WB)
+            WB = bartlett_wishart(n - m, d - m, rng)
             out[row, :m, m:] = mu * (L @ Z)
             out[row, m:, :m] = out[row, :m, m:].T
             out[row, m:, m:] = mu**2 * (Z.T @ Z + WB)
@@ -340,14 +353,12 @@ VIEW_MODELS = ("integrated", "sampled")
 
 def _wishart(df: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """``W ~ W_d(df, I)`` for any ``df >= 0`` (``G^T G`` below ``d`` degrees of freedom, Bartlett above)."""
-    from scipy import stats
-
     if df == 0:
         return np.zeros((d, d))
     if df < d:
         G = rng.standard_normal((df, d))
         return G.T @ G
-    return np.atleast_2d(stats.wishart(df=df, scale=np.eye(d)).rvs(random_state=rng))
+    return bartlett_wishart(df, d, rng)
 
 
 def sampled_view_targets(model: PaperModel, n: int, rng: np.random.Generator | int | None = None, *,

@@ -106,6 +106,23 @@ def test_wishart_eigenvalues_have_the_law_of_wishart_spectra():
     assert np.allclose(shifted + 9.0, wishart_eigenvalues(5, 9, 7))
 
 
+
+@pytest.mark.parametrize("d, df", [(1, 1), (1, 6), (2, 2), (5, 9), (16, 40), (37, 37), (300, 90000)])
+def test_bartlett_wishart_is_scipys_draw_bit_for_bit(d, df):
+    """The same matrix, bit for bit, and the same generator state afterwards as
+    ``scipy.stats.wishart(df, I).rvs`` from the same generator (the committed numbers stand)."""
+    from scipy import stats
+
+    from simulators.client_data import bartlett_wishart
+
+    for seed in range(3):
+        r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+        ref = np.atleast_2d(stats.wishart(df=df, scale=np.eye(d)).rvs(random_state=r1))
+        assert np.array_equal(bartlett_wishart(df, d, r2), ref)
+        assert r1.random() == r2.random()
+    with pytest.raises(ValueError, match="df must be at least d"):
+        bartlett_wishart(3, 4, np.random.default_rng(0))
+
 def test_rotated_second_moment_and_diagonal_have_the_dense_law():
     """The rotated route (noise coordinates rotated, Wishart by its spectrum) gives
     ||S_hat - S||_2 with the law of the dense draw, and :func:`sampled_diagonal` the law of the

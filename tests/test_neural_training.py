@@ -155,6 +155,28 @@ def test_run_point_is_deterministic_and_seed_dependent():
     assert c["final_loss"] != a["final_loss"]
 
 
+def test_random_encoder_probe_is_memoised_per_split_and_initialisation(monkeypatch):
+    """Runs that share a seed block's split and initialisation (D-PSGD at two connectivities)
+    probe the random encoder once; the memoised value is the one a fresh computation gives, and
+    another seed's initialisation is probed anew."""
+    from simulators.neural import experiment
+
+    pt = dict(BASE, **TINY, method="mae", framework="dpsgd", connectivity=3.0, n_seeds=2)
+    monkeypatch.setattr(experiment, "_RANDOM_PROBE", {})
+    calls = []
+    real = experiment.probes
+    monkeypatch.setattr(experiment, "probes", lambda *a: calls.append(1) or real(*a))
+    a = run_point(pt)
+    first = len(calls)
+    b = run_point(dict(pt, connectivity=4.0))
+    assert len(calls) - first == 1                      # the trained encoder only
+    assert a["accuracy_random"] == b["accuracy_random"]
+    experiment._RANDOM_PROBE.clear()
+    assert run_point(pt)["accuracy_random"] == a["accuracy_random"]
+    c = run_point(dict(pt, seed=5))
+    assert len(experiment._RANDOM_PROBE) == 2 and c["accuracy_random"] != a["accuracy_random"]
+
+
 @pytest.mark.parametrize("framework", ["centralised", "dpsgd"])
 def test_frameworks_run_and_report(framework):
     out = run_point(dict(BASE, **{**TINY, "rep_dim": 5}, framework=framework, connectivity=3.0, arch="cnn"))

@@ -94,20 +94,53 @@ def mixing_for(point: dict) -> tuple[np.ndarray, float]:
 _RAW_PROBE: dict = {}
 
 
+def _data_digest(h, data) -> None:
+    for arr in (data.x_train, data.y_train, data.x_test, data.y_test):
+        h.update(np.ascontiguousarray(arr).tobytes())
+
+
 def raw_probe(data, probe: str = "logistic") -> float:
     """Probe accuracy (``probe``: see :func:`probes`) on the raw input of ``data`` (memoised on
     the training and test arrays: MNIST-1D's are the same at every seed)."""
     import hashlib
 
     h = hashlib.sha256(probe.encode())
-    for arr in (data.x_train, data.y_train, data.x_test, data.y_test):
-        h.update(np.ascontiguousarray(arr).tobytes())
+    _data_digest(h, data)
     key = h.hexdigest()
     if key not in _RAW_PROBE:
         flat = lambda x: x.reshape(1, len(x), -1)
         _RAW_PROBE[key] = float(probes(flat(data.x_train), data.y_train[None],
                                        flat(data.x_test), data.y_test[None], probe)[0])
     return _RAW_PROBE[key]
+
+
+_RANDOM_PROBE: dict = {}
+
+
+def random_probe(model, inits: list, datas: list, probe: str = "logistic") -> list:
+    """Probe accuracies (``probe``) of ``model``'s encoder at the initial parameters ``inits``
+    (one ``{name: tensor}`` per seed) on ``datas``, memoised on the encoder's structure, its
+    initial weights and the data: every run of a seed block that shares the split and the
+    initialisation (D-PSGD at each connectivity, FedAvg and D-PSGD, MAE and MAR) has the same
+    random-encoder probe, so it is computed once per process, bit for bit the same."""
+    import hashlib
+
+    from .evaluation import features
+    from .models import encoder_params
+
+    h = hashlib.sha256(f"{probe}|{model.encoder!r}".encode())
+    for p, data in zip(inits, datas):
+        for k, v in sorted(encoder_params(p).items()):
+            h.update(k.encode())
+            h.update(v.detach().contiguous().numpy().tobytes())
+        _data_digest(h, data)
+    key = h.hexdigest()
+    if key not in _RANDOM_PROBE:
+        feats = [(features(model, p, d.x_train), features(model, p, d.x_test)) for p, d in zip(inits, datas)]
+        _RANDOM_PROBE[key] = probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
+                                    np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]),
+                                    probe).tolist()
+    return list(_RANDOM_PROBE[key])
 
 
 def probes(f_train: np.ndarray, y_train: np.ndarray, f_test: np.ndarray, y_test: np.ndarray,
@@ -196,12 +229,11 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
         group = (lambda t, g: t) if G == 1 else (lambda t, g: t[g])
         sizes_of = res.client_sizes if G > 1 else res.client_sizes[None]
         final = [{k: group(v, g) for k, v in res.params.items()} for g in range(G)]
-        for key, params in (("accuracy", final), ("accuracy_random", [lay.views(p) for p in init])):
-            feats = [(features(model, p, d.x_train), features(model, p, d.x_test))
-                     for p, d in zip(params, datas)]
-            per[key] = probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
-                              np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]),
-                              point["probe"]).tolist()
+        feats = [(features(model, p, d.x_train), features(model, p, d.x_test)) for p, d in zip(final, datas)]
+        per["accuracy"] = probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
+                                 np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]),
+                                 point["probe"]).tolist()
+        per["accuracy_random"] = random_probe(model, [lay.views(p) for p in init], datas, point["probe"])
         for g, data in enumerate(datas):
             params = final[g]
             per["accuracy_raw"].append(raw_probe(data, point["probe"]))
