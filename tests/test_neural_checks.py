@@ -156,3 +156,30 @@ def test_the_linear_gap_claim_needs_three_alphas_and_then_correlates_per_seed(tm
     gaps = np.array(cell.numbers["linear_gap"])
     assert gaps.shape == (5, 3) and np.all(gaps[:, 0] > gaps[:, 2])    # the exact gap falls with alpha
     assert -1 <= min(cell.numbers["diffs"]) <= max(cell.numbers["diffs"]) <= 1
+
+
+def test_table1_split_sensitivity_is_extra_evidence_on_the_other_split(tmp_path, monkeypatch):
+    """With ``split_sensitivity`` the Table 1 claim also reports drop(CL) - drop(MAE) under the
+    other skew split (here ``dirichlet-class`` for a ``balanced`` cell), from the claim's own IID
+    runs, as extra evidence that leaves the verdict alone; the planning pass finds its runs."""
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    ctx = CheckContext("smoke", 0, str(tmp_path))
+    claim = REGISTRY.get("paper.table1.mim-drop-smaller")
+    plain = run_claim(claim, ctx)
+    monkeypatch.setitem(neural_checks.PROFILES, "smoke",
+                        dict(neural_checks.PROFILES["smoke"], split_sensitivity=True))
+    planned = neural_checks.planned_points(ctx, [claim])
+    assert {p["split"] for p in planned} == {"iid", "balanced", "dirichlet-class"}
+    res = run_claim(claim, ctx)
+    assert not res.crashed, res.verdict.reason
+    assert res.verdict.status == plain.verdict.status
+    extra = [e for e in res.evidence if "sensitivity" in e.summary]
+    assert len(extra) == 1 and extra[0].params["role"] == "extra" and extra[0].passed is None
+    assert "dirichlet-class Dirichlet(0.1) split instead of the cell's balanced" in extra[0].summary
+    cell = next(e for e in res.evidence[1:] if e.params.get("role") != "extra")
+    acc_iid = {m: np.array(v) for m, v in cell.numbers["acc_iid"].items()}
+    acc_other = {m: np.array(v) for m, v in extra[0].numbers["acc_noniid"].items()}
+    drop = {m: acc_iid[m] - acc_other[m] for m in acc_iid}
+    np.testing.assert_array_equal(extra[0].numbers["difference"], drop["simsiam"] - drop["mae"])
+    assert not np.array_equal(acc_other["mae"], cell.numbers["acc_noniid"]["mae"])
