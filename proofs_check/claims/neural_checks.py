@@ -14,8 +14,9 @@ Profiles (:data:`PROFILES`): ``smoke`` (tiny runs so the tests exercise every ch
 conclusions), ``quick`` (the Gaussian mixture + MLP, SimSiam as the CL method, the first look
 of full's design: 20 seeds at full's level of that look) and ``full`` (the mixture and MNIST-1D
 + 1-D CNN; SimSiam and spectral contrastive; looks at 20 and 50 seeds; more connectivities and
-Dirichlet alphas), which decides the verdicts quoted in the README. Seeds train in blocks of
-``block`` as one batched run.
+Dirichlet alphas), which decides the verdicts quoted in the README and also reports Table 1
+under the other label-skew split (:func:`split_sensitivity`, extra evidence). Seeds train in
+blocks of ``block`` as one batched run.
 
 Every cell carries a validity gate (:func:`proofs_check.engine.empirical.gate`): the probe
 accuracy of each trained encoder that enters it minus that of the same encoder at its random
