@@ -156,7 +156,6 @@ def sampled_second_moments(model: PaperModel, n: int,
     against :func:`sample_clients` in the tests. ``clients`` (default: all, in order) selects
     the clients drawn, ``(len(clients), d, d)``.
     """
-
     n = as_int("n", n, minimum=1)
     rng = np.random.default_rng(rng)
     d, N, mu = model.d, model.n_clients, model.mu
