@@ -183,3 +183,5 @@ def test_table1_split_sensitivity_is_extra_evidence_on_the_other_split(tmp_path,
     drop = {m: acc_iid[m] - acc_other[m] for m in acc_iid}
     np.testing.assert_array_equal(extra[0].numbers["difference"], drop["simsiam"] - drop["mae"])
     assert not np.array_equal(acc_other["mae"], cell.numbers["acc_noniid"]["mae"])
+    # the decided cells' gate, applied to the other split's arms: smoke encoders learn nothing
+    assert extra[0].numbers["gate_valid"] is False and "invalid" in extra[0].summary
