@@ -377,15 +377,22 @@ def _grid(ctx, keyed: dict) -> dict:
     return dict(zip(keys, runs(ctx, [keyed[k] for k in keys])))
 
 
-def _table1_rows(ctx, cell: dict, n: int) -> tuple[dict, list[str]]:
-    """FedAvg runs of MAE and the cell's CL methods, IID and Dirichlet(0.1): ``(method, split)
-    -> metrics over the first n seeds``."""
+def _table1_rows(ctx, cell: dict, n: int, skew_split: str | None = None) -> tuple[dict, list[str]]:
+    """FedAvg runs of MAE and the cell's CL methods, IID and Dirichlet(0.1) by the cell's skew
+    split (or ``skew_split``): ``(method, "iid" | "noniid") -> metrics over the first n seeds``."""
     _, kw, cl = cell_settings(cell)
     methods = [MIM, *cl]
-    keyed = {(m, sp): dict(kw, method=m, framework="fedavg",
-                           **({"split": "iid"} if sp == "iid" else noniid(kw)))
+    skew = noniid(dict(kw, skew_split=skew_split or kw["skew_split"]))
+    keyed = {(m, sp): dict(kw, method=m, framework="fedavg", **({"split": "iid"} if sp == "iid" else skew))
              for m in methods for sp in ("iid", "noniid")}
     return per_seed(ctx, n, keyed), methods
+
+
+def _table1_gate(rows: dict, drop: dict, cl: str) -> dict:
+    """The validity gate of a Table 1 cell (MAE against ``cl``): every arm learned, and the
+    skew bites (the mean of the two drops is positive)."""
+    arms = {f"{CL_NAMES[m]} {sp}": rows[(m, sp)] for m in (MIM, cl) for sp in ("iid", "noniid")}
+    return {**learned(arms), "mean drop (heterogeneity bites)": (drop[cl] + drop[MIM]) / 2}
 
 
 def _decided(ctx: CheckContext, cells_at, *, combine: str, what: str) -> list[Evidence]:
@@ -426,11 +433,9 @@ def table1_cells(ctx: CheckContext, n: int) -> list[Cell]:
         gain = {m: acc(m, "iid") - rows[(m, "iid")]["accuracy_random"] for m in methods}
         norm = {m: drop[m] / np.where(np.abs(gain[m]) > 1e-12, gain[m], np.nan) for m in methods}
         for cl in cls:
-            arms = {f"{CL_NAMES[m]} {sp}": rows[(m, sp)] for m in (MIM, cl) for sp in ("iid", "noniid")}
-            gate = {**learned(arms), "mean drop (heterogeneity bites)": (drop[cl] + drop[MIM]) / 2}
             out.append(Cell(
                 f"{name}, FedAvg: drop({CL_NAMES[cl]}) - drop(MAE)", drop[cl] - drop[MIM],
-                MARGINS["table1"], gate=gate, params={**kw, "cl": cl, **noniid(kw)},
+                MARGINS["table1"], gate=_table1_gate(rows, drop, cl), params={**kw, "cl": cl, **noniid(kw)},
                 numbers={"acc_iid": {m: acc(m, "iid").tolist() for m in (MIM, cl)},
                          "acc_noniid": {m: acc(m, "noniid").tolist() for m in (MIM, cl)},
                          "acc_random": {m: rows[(m, "iid")]["accuracy_random"].tolist() for m in (MIM, cl)},
@@ -504,11 +509,8 @@ def split_sensitivity(ctx: CheckContext) -> list[Evidence]:
     for cell in settings(ctx)["cells"]:
         name, kw, cls = cell_settings(cell)
         other = next(s for s in SPLITS if s != kw["skew_split"])
-        methods = [MIM, *cls]
-        keyed = {(m, sp): dict(kw, method=m, framework="fedavg", split=sp, alpha=ALPHA)
-                 for m in methods for sp in ("iid", other)}
         try:
-            rows = per_seed(ctx, n, keyed)
+            rows, methods = _table1_rows(ctx, cell, n, skew_split=other)
         except Exception as err:    # noqa: BLE001  e.g. a split that cannot be drawn: say so
             out.append(Evidence("empirical", f"{name}, the {other} split instead of {kw['skew_split']}: "
                                 f"not run ({type(err).__name__}: {err})", passed=None,
@@ -517,12 +519,10 @@ def split_sensitivity(ctx: CheckContext) -> list[Evidence]:
         if _PLAN is not None:           # a planning pass: the runs are recorded
             continue
         acc = lambda m, sp: rows[(m, sp)]["accuracy"]
-        drop = {m: acc(m, "iid") - acc(m, other) for m in methods}
+        drop = {m: acc(m, "iid") - acc(m, "noniid") for m in methods}
         for cl in cls:
-            # the decided cells' validity gate (Table 1: every arm learned, the skew bites)
-            arms = {f"{CL_NAMES[m]} {sp}": rows[(m, sp)] for m in (MIM, cl) for sp in ("iid", other)}
-            valid, why = validity_gate(Cell(name, drop[cl] - drop[MIM], MARGINS["table1"], gate={
-                **learned(arms), "mean drop (heterogeneity bites)": (drop[cl] + drop[MIM]) / 2}))
+            valid, why = validity_gate(Cell(name, drop[cl] - drop[MIM], MARGINS["table1"],
+                                            gate=_table1_gate(rows, drop, cl)))
             out.append(Evidence(
                 "empirical",
                 f"{name}, FedAvg, the {other} Dirichlet({ALPHA:g}) split instead of the cell's "
@@ -534,8 +534,8 @@ def split_sensitivity(ctx: CheckContext) -> list[Evidence]:
                 passed=None,
                 numbers={"difference": (drop[cl] - drop[MIM]).tolist(), "gate_valid": valid,
                          "drop": {m: drop[m].tolist() for m in (MIM, cl)},
-                         "acc_noniid": {m: acc(m, other).tolist() for m in (MIM, cl)},
-                         "acc_random_noniid": {m: rows[(m, other)]["accuracy_random"].tolist() for m in (MIM, cl)}},
+                         "acc_noniid": {m: acc(m, "noniid").tolist() for m in (MIM, cl)},
+                         "acc_random_noniid": {m: rows[(m, "noniid")]["accuracy_random"].tolist() for m in (MIM, cl)}},
                 params={"role": "extra", **kw, "cl": cl, "split": other, "alpha": ALPHA}))
     return out
 

@@ -125,7 +125,6 @@ def random_probe(model, inits: list, datas: list, probe: str = "logistic") -> li
     random-encoder probe, so it is computed once per process, bit for bit the same."""
     import hashlib
 
-    from .evaluation import features
     from .models import encoder_params
 
     h = hashlib.sha256(f"{probe}|{model.encoder!r}".encode())
@@ -136,11 +135,19 @@ def random_probe(model, inits: list, datas: list, probe: str = "logistic") -> li
         _data_digest(h, data)
     key = h.hexdigest()
     if key not in _RANDOM_PROBE:
-        feats = [(features(model, p, d.x_train), features(model, p, d.x_test)) for p, d in zip(inits, datas)]
-        _RANDOM_PROBE[key] = probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
-                                    np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]),
-                                    probe).tolist()
+        _RANDOM_PROBE[key] = encoder_probes(model, inits, datas, probe)
     return list(_RANDOM_PROBE[key])
+
+
+def encoder_probes(model, params: list, datas: list, probe: str = "logistic") -> list:
+    """Probe accuracies (``probe``) of ``model``'s encoder at ``params`` (one ``{name: tensor}``
+    per seed), each on its seed's data: frozen features of the training and test inputs, then
+    :func:`probes` over the seeds."""
+    from .evaluation import features
+
+    feats = [(features(model, p, d.x_train), features(model, p, d.x_test)) for p, d in zip(params, datas)]
+    return probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
+                  np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]), probe).tolist()
 
 
 def probes(f_train: np.ndarray, y_train: np.ndarray, f_test: np.ndarray, y_test: np.ndarray,
@@ -198,7 +205,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
     point = check_point(point)
     seeds = [point["seed"] + i for i in range(point["n_seeds"])]
     with deterministic_torch(point["threads"]) as torch:
-        from .evaluation import features, row_space_projector, weight_distances
+        from .evaluation import row_space_projector, weight_distances
         from .training import FlatLayout, train_dpsgd, train_fedavg
 
         start = time.perf_counter()
@@ -229,10 +236,7 @@ def run_point(point: dict, *, progress: bool = False) -> dict:
         group = (lambda t, g: t) if G == 1 else (lambda t, g: t[g])
         sizes_of = res.client_sizes if G > 1 else res.client_sizes[None]
         final = [{k: group(v, g) for k, v in res.params.items()} for g in range(G)]
-        feats = [(features(model, p, d.x_train), features(model, p, d.x_test)) for p, d in zip(final, datas)]
-        per["accuracy"] = probes(np.stack([f for f, _ in feats]), np.stack([d.y_train for d in datas]),
-                                 np.stack([f for _, f in feats]), np.stack([d.y_test for d in datas]),
-                                 point["probe"]).tolist()
+        per["accuracy"] = encoder_probes(model, final, datas, point["probe"])
         per["accuracy_random"] = random_probe(model, [lay.views(p) for p in init], datas, point["probe"])
         for g, data in enumerate(datas):
             params = final[g]
