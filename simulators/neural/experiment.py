@@ -14,23 +14,33 @@ import numpy as np
 from . import require_torch
 
 
+def _deterministic(torch, mode: bool) -> None:
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)   # what the public setter calls
+    if setter is None:
+        torch.use_deterministic_algorithms(mode)
+    else:
+        setter(mode)
+
+
 @contextmanager
 def deterministic_torch(threads: int):
     """Deterministic algorithms and ``threads`` intra-op threads for torch and for the BLAS
     that NumPy uses (the probes; BLAS round-off depends on its thread count), restored on
-    exit: a point gives the same bits in any process that runs it."""
+    exit: a point gives the same bits in any process that runs it. The flag is set as
+    ``torch.use_deterministic_algorithms`` sets it, without the inductor setting that function
+    also makes, whose import (``torch._inductor``, about 2 s per process) no run here needs."""
     from threadpoolctl import threadpool_limits
 
     torch = require_torch()
     old_threads, old_det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    _deterministic(torch, True)
     try:
         with threadpool_limits(threads):
             yield torch
     finally:
         torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
+        _deterministic(torch, old_det)
 
 
 def build(point: dict, seed: int | None = None):

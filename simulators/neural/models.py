@@ -49,6 +49,43 @@ class BatchStandardize(nn.Module):
         return (h - mu) / torch.sqrt(var + 1e-5) * self.weight + self.bias
 
 
+class _Columns(torch.autograd.Function):
+    """The columns of a convolution from a channels-last signal padded to blocks of ``s``
+    positions, ``blocks`` ``(B, N, sC)``: ``cat_j blocks[:, j:j+T, :w_j]`` over the blocks a
+    window spans (``w_j`` = its width in the ``j``-th block), ``(B, T, kC)``. Its adjoint writes
+    the first slice's gradient into a fresh tensor (zeros only where no first slice lands) and
+    adds the others in place: one pass where autograd's slicing adjoint zero-fills a whole
+    ``blocks``-sized tensor per slice and adds them (bit-identical, each entry sums the same
+    terms in the same order for two slices, which is every layer after the first of the signal
+    CNN). ``vmap`` rule generated (``benchmarks/bench_neural.py``)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(blocks: torch.Tensor, out_len: int, widths: tuple) -> torch.Tensor:
+        return torch.cat([blocks[:, j:j + out_len, :w] for j, w in enumerate(widths)], dim=-1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        blocks, ctx.out_len, ctx.widths = inputs
+        ctx.shape = blocks.shape
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        t, widths, (_, n, width) = ctx.out_len, ctx.widths, ctx.shape
+        out = grad.new_empty(ctx.shape)
+        out[:, :t, :widths[0]] = grad[..., :widths[0]]
+        if widths[0] < width:
+            out[:, :t, widths[0]:] = 0
+        if t < n:
+            out[:, t:] = 0
+        start = widths[0]
+        for j, w in enumerate(widths[1:], 1):
+            out[:, j:j + t, :w] += grad[..., start:start + w]
+            start += w
+        return out, None, None
+
+
 class SignalConv(nn.Conv1d):
     """``nn.Conv1d`` (same parameters and ``state_dict``) computed as columns times the weight
     matrix: under ``vmap`` over clients this is one batched matmul, faster on a CPU than the
@@ -57,8 +94,9 @@ class SignalConv(nn.Conv1d):
 
     :meth:`forward_nlc` works on channels-last signals ``(B, L, C)`` (what :class:`SignalCNN`
     keeps between layers); the columns are slices of the padded signal viewed as ``(B, L/s, sC)``
-    blocks of ``s`` positions, joined by one ``cat``, whose adjoint is slicing (no index gather
-    and no scatter-add in the backward pass)."""
+    blocks of ``s`` positions (:class:`_Columns`: no index gather and no scatter-add in the
+    backward pass). The padding is a ``cat`` with broadcast zeros, which writes each entry once
+    (``F.pad`` zero-fills its whole output first)."""
 
     def forward_nlc(self, h: torch.Tensor, relu: bool = False) -> torch.Tensor:
         """``(B, L, C)`` -> ``(B, T, O)``, ``T = (L + 2p - k) // s + 1``; ``relu``: followed by a
@@ -67,10 +105,11 @@ class SignalConv(nn.Conv1d):
         b, length, c = h.shape
         out_len = (length + 2 * p - k) // s + 1
         extra = (-(length + 2 * p)) % s                              # pad to whole blocks of s
-        blocks = F.pad(h, (0, 0, p, p + extra)).reshape(b, -1, s * c)
+        zero = h.new_zeros(())
+        blocks = torch.cat([zero.expand(b, p, c), h, zero.expand(b, p + extra, c)], dim=1).reshape(b, -1, s * c)
         # window t = positions s t .. s t + k - 1 = block t, t + 1, ... (the last one cut to k)
-        cols = torch.cat([blocks[:, j:j + out_len, :min(s, k - j * s) * c] for j in range(-(-k // s))],
-                         dim=-1).reshape(b * out_len, k * c)           # columns ordered (k, C)
+        widths = tuple(min(s, k - j * s) * c for j in range(-(-k // s)))
+        cols = _Columns.apply(blocks, out_len, widths).reshape(b * out_len, k * c)  # ordered (k, C)
         w = self.weight.permute(2, 1, 0).reshape(k * c, -1)            # (k C, O)
         out = torch.addmm(self.bias, cols, w)
         return (out.relu_() if relu else out).reshape(b, out_len, -1)
