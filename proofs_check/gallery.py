@@ -293,6 +293,9 @@ def fig_neural(res):
             hi = 100 * np.array([e.numbers["high"] for e in ev])
             ax.errorbar(al * (1 + 0.06 * k), mean, yerr=[mean - lo, hi - mean], marker="o",
                         color=PALETTE[k], capsize=2, label={"fedavg": "FL", "dpsgd": "DecL"}[fw])
+    if not any("mean" in e.numbers for e in res["paper.fig2b.mar-beats-mim"].evidence):
+        ax.text(0.5, 0.5, "not run in this profile\n(see the full profile)", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_xscale("log")
     alphas = sorted({e.params["alpha"] for e in res["paper.fig2b.mar-beats-mim"].evidence if "alpha" in e.params})
     if alphas:
@@ -303,7 +306,8 @@ def fig_neural(res):
     ax.axhline(0, color="0.3", lw=0.6)
     ax.set(xlabel="Dirichlet alpha", ylabel="acc(MAR) - acc(MAE) (pp), with the bounds of the last look",
            title="Fig. 2b analogue")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     return fig
 
 

@@ -328,6 +328,47 @@ def test_mnist1d_cnn_and_masks_cover_signals():
     assert augment(gen, torch.ones(2, 3, 1, 40)).shape == (2, 3, 1, 40)
 
 
+def _argsort_mask(keys, n_mask):
+    """The masks as they were drawn before ``hide_smallest``: sort, then scatter."""
+    hidden = torch.from_numpy(np.argsort(keys, axis=-1)[..., :n_mask])
+    return torch.ones(keys.shape).scatter_(-1, hidden, 0.0) == 0
+
+
+@pytest.mark.parametrize("units", [4, 10, 16, 64])
+def test_hide_smallest_is_argsorts_set_bit_for_bit_ties_included(units):
+    from simulators.neural.augment import hide_smallest
+
+    rng = np.random.default_rng(units)
+    smooth = rng.random((50, 7, units), dtype=np.float32)
+    tied = rng.integers(0, 4, (50, 7, units)).astype(np.float32)    # boundary ties in most rows
+    for keys in (smooth, tied):
+        for n_mask in range(units + 1):
+            got = hide_smallest(keys, n_mask)
+            assert got.dtype == bool and np.array_equal(got, _argsort_mask(keys, n_mask).numpy()), n_mask
+            assert np.all(got.sum(-1) == n_mask)
+    assert (hide_smallest(tied, units // 2).sum(-1) == units // 2).all()
+
+
+@pytest.mark.parametrize("shape", [(64,), (1, 40), (1, 8, 8)])
+def test_keep_mask_draws_the_masks_of_the_sort_and_scatter(shape):
+    from simulators.neural.augment import PATCH, PATCH_1D, keep_mask, mask_units
+
+    units = mask_units(shape)
+    for ratio in (0.0, 0.5, 0.75, 1.0):
+        a, b = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+        got = keep_mask(a, 5, 6, shape, ratio)
+        keys = torch.rand((5, 6, units), generator=b)
+        ref = (~_argsort_mask(keys.numpy(), int(round(ratio * units)))).to(torch.float32)
+        if len(shape) == 3:
+            side = shape[1] // PATCH
+            ref = ref.reshape(5, 6, 1, side, side).repeat_interleave(PATCH, -2).repeat_interleave(PATCH, -1)
+        elif len(shape) == 2:
+            ref = ref.reshape(5, 6, 1, units).repeat_interleave(PATCH_1D, -1)
+            ref = torch.nn.functional.pad(ref, (0, shape[1] - ref.shape[-1]), value=1.0)
+        assert got.dtype == torch.float32 and torch.equal(got, ref)
+        assert torch.equal(a.get_state(), b.get_state())          # the same draws from the stream
+
+
 def test_ridge_probe_predicts_as_sklearns_ridge_classifier_and_batches_over_seeds():
     from sklearn.linear_model import RidgeClassifier
 

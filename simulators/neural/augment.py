@@ -39,6 +39,28 @@ def mask_units(input_shape: tuple) -> int:
     return input_shape[0]
 
 
+def hide_smallest(keys: np.ndarray, n_mask: int) -> np.ndarray:
+    """Boolean ``keys.shape``: True on the ``n_mask`` smallest keys of each row (last axis), the
+    units that ``np.argsort(keys)[..., :n_mask]`` names. Where the ``n_mask``-th smallest key is
+    not repeated the set is ``keys <= `` that key, found by a partial sort (``np.partition``);
+    rows where it is repeated take argsort's own tie order, so the set is argsort's in every row
+    (bit for bit the masks of the sort-and-scatter this replaces, ``tests/test_neural_training.py``)."""
+    units = keys.shape[-1]
+    if n_mask <= 0:
+        return np.zeros(keys.shape, dtype=bool)
+    if n_mask >= units:
+        return np.ones(keys.shape, dtype=bool)
+    kth = np.partition(keys, n_mask - 1, axis=-1)[..., n_mask - 1:n_mask]
+    hide = keys <= kth
+    ties = hide.sum(-1) != n_mask
+    if ties.any():
+        first = np.argsort(keys[ties], axis=-1)[:, :n_mask]
+        rows = np.zeros((first.shape[0], units), dtype=bool)
+        np.put_along_axis(rows, first, True, axis=-1)
+        hide[ties] = rows
+    return hide
+
+
 def keep_mask(gen: torch.Generator, m: int, b: int, input_shape: tuple, ratio: float) -> torch.Tensor:
     """A 0/1 *keep* mask of shape ``(m, b, *input_shape)`` hiding exactly ``round(ratio * U)``
     of the ``U`` units of each sample (units: see :func:`mask_units`)."""
@@ -46,9 +68,7 @@ def keep_mask(gen: torch.Generator, m: int, b: int, input_shape: tuple, ratio: f
     units = mask_units(input_shape)
     n_mask = int(round(ratio * units))
     keys = torch.rand((m, b, units), generator=gen)
-    # the n_mask units with the smallest keys (NumPy's argsort: 4x torch's on short rows)
-    hidden = torch.from_numpy(np.argsort(keys.numpy(), axis=-1)[..., :n_mask])
-    keep = torch.ones((m, b, units)).scatter_(-1, hidden, 0.0)
+    keep = torch.from_numpy(~hide_smallest(keys.numpy(), n_mask)).to(torch.float32)
     if image:
         side = input_shape[1] // PATCH
         keep = keep.reshape(m, b, 1, side, side)
