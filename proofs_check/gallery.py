@@ -296,6 +296,8 @@ def fig_neural(res):
     if not any("mean" in e.numbers for e in res["paper.fig2b.mar-beats-mim"].evidence):
         ax.text(0.5, 0.5, "not run in this profile\n(see the full profile)", ha="center", va="center",
                 transform=ax.transAxes)
+        ax.set(xticks=[], yticks=[], title="Fig. 2b analogue")
+        return fig
     ax.set_xscale("log")
     alphas = sorted({e.params["alpha"] for e in res["paper.fig2b.mar-beats-mim"].evidence if "alpha" in e.params})
     if alphas:

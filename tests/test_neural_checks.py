@@ -185,3 +185,23 @@ def test_table1_split_sensitivity_is_extra_evidence_on_the_other_split(tmp_path,
     assert not np.array_equal(acc_other["mae"], cell.numbers["acc_noniid"]["mae"])
     # the decided cells' gate, applied to the other split's arms: smoke encoders learn nothing
     assert extra[0].numbers["gate_valid"] is False and "invalid" in extra[0].summary
+
+
+def test_quick_leaves_its_full_only_claims_to_full_without_planning_their_runs(tmp_path):
+    pytest.importorskip("torch")
+    from proofs_check.engine.grids import point_key
+    from simulators.neural.config import RUN_CODE
+
+    quick, full = CheckContext("quick", 0, str(tmp_path)), CheckContext("full", 0, str(tmp_path))
+    skipped = neural_checks.PROFILES["quick"]["full_only"]
+    assert skipped and set(skipped) <= set(NEURAL_IDS) and "full_only" not in neural_checks.PROFILES["full"]
+    for cid in skipped:
+        res = run_claim(REGISTRY.get(cid), quick)
+        assert res.verdict.status == "inconclusive" and "--profile full" in res.verdict.reason, cid
+        assert neural_checks.planned_points(quick, [REGISTRY.get(cid)]) == []
+        assert neural_checks.left_to_full(full, cid) is None
+        assert neural_checks.planned_points(full, [REGISTRY.get(cid)])      # full plans their runs
+    # the D-PSGD runs of fl-no-worse-than-decl are Fig. 2a's in quick: nothing of its own
+    keys = lambda cid: {point_key(p, RUN_CODE) for p in neural_checks.planned_points(quick, [REGISTRY.get(cid)])}
+    fig2a, table1 = keys("paper.fig2a.connectivity-accuracy"), keys("paper.table1.mim-drop-smaller")
+    assert keys("ext.neural.fl-no-worse-than-decl") <= fig2a | table1

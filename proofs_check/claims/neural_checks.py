@@ -12,7 +12,8 @@ Without torch every claim here is ``inconclusive`` with the install hint.
 
 Profiles (:data:`PROFILES`): ``smoke`` (tiny runs so the tests exercise every check; not for
 conclusions), ``quick`` (the Gaussian mixture + MLP, SimSiam as the CL method, the first look
-of full's design: 20 seeds at full's level of that look) and ``full`` (the mixture and MNIST-1D
+of full's design: 20 seeds at full's level of that look; the claims in its ``full_only`` need
+runs of their own and are left to full, :func:`left_to_full`) and ``full`` (the mixture and MNIST-1D
 + 1-D CNN; SimSiam and spectral contrastive; looks at 20 and 50 seeds; more connectivities and
 Dirichlet alphas), which decides the verdicts quoted in the README and also reports Table 1
 under the other label-skew split (:func:`split_sensitivity`, extra evidence). Seeds train in
