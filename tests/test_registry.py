@@ -204,6 +204,28 @@ def test_figures_drawn_in_parallel_match_the_serial_report(tmp_path):
         assert results[k].figure and (tmp_path / "two" / results[k].figure).stat().st_size > 0
 
 
+def test_log_axes_are_labelled_at_decades_as_matplotlibs_formatter_does():
+    import re
+
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator
+
+    from proofs_check.engine.figures import decade_label
+
+    assert [decade_label(v) for v in (1e-3, 1.0, 10.0, 1e12)] == ["10⁻³", "10⁰", "10¹", "10¹²"]
+    assert [decade_label(v) for v in (2.0, 0.0, -10.0, 5e-7, float("nan"))] == [""] * 5
+    fig, ax = plt.subplots()
+    ax.set_yscale("log")
+    ax.set_ylim(2e-4, 3e3)
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    fig.canvas.draw()                         # matplotlib's own (mathtext) labels of the decades
+    theirs = [re.sub(r"[^0-9\-]", "", t.get_text().replace("\u2212", "-")) for t in ax.get_yticklabels()]
+    plt.close(fig)
+    ours = [decade_label(v) for v in ax.get_yticks()]
+    digits = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+    assert len(ours) >= 4 and [o.translate(digits) for o in ours] == theirs
+
+
 def test_claim_ids_that_name_files_outside_the_output_folder_are_refused():
     """An ID names files under --out: '..', '/', leading or trailing dots and spaces are refused at
     registration, with the rule in the message; the built-in IDs all pass."""
