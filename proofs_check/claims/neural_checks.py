@@ -684,9 +684,6 @@ def fig2b_cells(ctx: CheckContext, n: int) -> list[Cell]:
 @_empirical
 def fig2b_mar(ctx: CheckContext) -> list[Evidence]:
     """MAR beats MAE at every Dirichlet alpha, in FL and in DecL."""
-    skipped = left_to_full(ctx, "paper.fig2b.mar-beats-mim")
-    if skipped is not None:
-        return [skipped]
     return _decided(ctx, lambda n: fig2b_cells(ctx, n), combine="every",
                     what="acc(MAR) - acc(MAE) > 0 at every alpha and framework")
 
@@ -704,9 +701,6 @@ def linear_closed_form(ctx: CheckContext) -> Evidence:
     sample), ``S_emp`` the uncentred second moment of the training set; the distance is
     ``||P - P*||_F / sqrt(2c)`` (0: equal, 1: orthogonal). The top-c subspace of the centred
     covariance is reported as a foil."""
-    skipped = left_to_full(ctx, "ext.neural.linear-closed-form")
-    if skipped is not None:
-        return skipped
     from simulators.neural.data import load_dataset
     from simulators.neural.training import TrainConfig
     from theory.representations import Subspace, projector_distance
@@ -786,9 +780,6 @@ def spectral_gap_spread(ctx: CheckContext) -> list[Evidence]:
     (computed, :func:`theory.topology.slem`); the effect is ``dist(larger SLEM) / dist(smaller
     SLEM) - 1`` of the ``dist_local_local`` metric. The static Eq. 1 model predicts no
     difference (both graphs are regular: their DecL objective is FL's)."""
-    skipped = left_to_full(ctx, "ext.neural.spectral-gap-spread")
-    if skipped is not None:
-        return [skipped]
     from simulators.neural.experiment import mixing_for
     from theory.topology import slem
 
@@ -921,9 +912,6 @@ def irregular_degrees(ctx: CheckContext) -> list[Evidence]:
     graph either: Eq. 1 weights clients equally there, the pooled data by their sizes) is
     reported beside it (:func:`theory.mixture_robustness.evaluate`, Gaussian-mixture cell; a
     client without data is given the pooled class mix there)."""
-    skipped = left_to_full(ctx, "ext.neural.irregular-degrees-hurt-decl")
-    if skipped is not None:
-        return [skipped]
     from simulators.neural.experiment import mixing_for
     from theory.mixture_robustness import evaluate
 
@@ -1002,5 +990,19 @@ EMPIRICAL_IDS = ("paper.table1.mim-drop-smaller", "paper.table5.weight-distance"
                  "ext.neural.linear-closed-form", "ext.neural.drift-grows-with-heterogeneity",
                  "ext.neural.spectral-gap-spread", "ext.neural.gap-tracks-linear-theory",
                  "ext.neural.fl-no-worse-than-decl", "ext.neural.irregular-degrees-hurt-decl")
+
+
+def _unless_left_to_full(check, claim_id: str):
+    """``check``, except where the profile leaves ``claim_id`` to full (:func:`left_to_full`):
+    then its inconclusive evidence, before any run is planned or trained."""
+    @functools.wraps(check)
+    def run(ctx: CheckContext):
+        skipped = left_to_full(ctx, claim_id)
+        return check(ctx) if skipped is None else [skipped]
+    return run
+
+
 for _id in EMPIRICAL_IDS:
-    REGISTRY.get(_id).uses_jobs = True      # spread their runs over the workers of --jobs
+    _claim = REGISTRY.get(_id)
+    _claim.uses_jobs = True                 # spread their runs over the workers of --jobs
+    _claim.checks = [_unless_left_to_full(c, _id) for c in _claim.checks]
