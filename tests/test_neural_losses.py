@@ -67,12 +67,17 @@ def test_mar_gamma_schedule_endpoints():
         losses.mar_gamma(0, 5, gamma_max=1e-3, gamma_min=0.1)
 
 
-def test_spectral_contrastive_estimator_equals_pair_sums():
+@pytest.mark.parametrize("b, k", [(6, 4), (4, 6), (5, 5)])
+def test_spectral_contrastive_estimator_equals_pair_sums(b, k):
+    """Both routes (the k x k Grams when B > k, the B x B cross Gram when B <= k): the value
+    against the pair sums, the gradient against finite differences."""
     g = torch.Generator().manual_seed(3)
-    z1, z2 = torch.randn((6, 4), generator=g, dtype=torch.float64), torch.randn((6, 4), generator=g, dtype=torch.float64)
-    direct = -2 * np.mean([float(z1[a] @ z2[a]) for a in range(6)]) + np.mean(
-        [float(z1[a] @ z2[b]) ** 2 for a in range(6) for b in range(6) if a != b])
-    assert float(losses.spectral_contrastive_loss(z1, z2)) == pytest.approx(direct, rel=1e-12)
+    z1, z2 = (torch.randn((b, k), generator=g, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    a1, a2 = z1.detach().numpy(), z2.detach().numpy()
+    direct = -2 * np.mean([a1[a] @ a2[a] for a in range(b)]) + np.mean(
+        [(a1[a] @ a2[c]) ** 2 for a in range(b) for c in range(b) if a != c])
+    assert losses.spectral_contrastive_loss(z1, z2).item() == pytest.approx(direct, rel=1e-12)
+    assert torch.autograd.gradcheck(losses.spectral_contrastive_loss, (z1, z2))
 
 
 def test_mae_loss_ignores_visible_entries():
@@ -85,6 +90,44 @@ def test_mae_loss_ignores_visible_entries():
     assert torch.all(recon.grad[keep.bool()] == 0) and torch.any(recon.grad[~keep.bool()] != 0)
     moved = recon.detach() + 5.0 * keep          # change only the visible reconstruction
     assert float(losses.mae_loss(moved, x, keep)) == pytest.approx(loss.item())
+
+
+def test_batch_standardize_takes_each_views_own_statistics():
+    from simulators.neural.models import BatchStandardize
+
+    g = torch.Generator().manual_seed(6)
+    bn = BatchStandardize(5).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(5, generator=g, dtype=torch.float64) + 0.5)
+        bn.bias.copy_(torch.randn(5, generator=g, dtype=torch.float64))
+    h = torch.randn((2, 7, 5), generator=g, dtype=torch.float64) * torch.tensor([[[1.0]], [[3.0]]], dtype=torch.float64)
+    both = bn(h)
+    for v in range(2):
+        mu, sd = h[v].mean(0), h[v].std(0, unbiased=False)
+        assert torch.allclose(both[v], (h[v] - mu) / torch.sqrt(sd ** 2 + 1e-5) * bn.weight + bn.bias, atol=1e-12)
+        assert torch.allclose(bn(h[v]), both[v], atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["simsiam", "spectral"])
+def test_two_view_heads_in_one_call_equal_the_heads_per_view(method):
+    """The heads take both views as ``(2, B, k)``: the loss and its gradient are those of the
+    heads applied to each view's features separately (each BatchStandardize on its own view)."""
+    torch.manual_seed(7)
+    net = SSLNet(method, "mlp", (12,), rep_dim=6, hidden=16).double()
+    g = torch.Generator().manual_seed(8)
+    batch = {v: torch.randn((9, 12), generator=g, dtype=torch.float64) for v in ("v1", "v2")}
+
+    def per_view():
+        z1, z2 = net.projector(net.encoder(batch["v1"])), net.projector(net.encoder(batch["v2"]))
+        if method == "simsiam":
+            return losses.simsiam_loss(net.predictor(z1), net.predictor(z2), z1, z2)
+        return losses.spectral_contrastive_loss(z1, z2)
+
+    params = list(net.parameters())
+    one, ref = net(batch), per_view()
+    assert float(one) == pytest.approx(float(ref), rel=1e-12)
+    for a, c in zip(torch.autograd.grad(one, params), torch.autograd.grad(ref, params)):
+        assert torch.allclose(a, c, rtol=1e-10, atol=1e-12)
 
 
 def test_simsiam_stop_gradient():

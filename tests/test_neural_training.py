@@ -535,20 +535,22 @@ def test_signal_columns_adjoint():
 def test_signal_cnn_equals_the_sequential_of_conv1d():
     """The channels-last stack (blocks of s positions joined by one cat, ReLU in place) computes
     nn.Sequential(Conv1d, ReLU, ..., Flatten) and its gradients, for strides 1 to 3, kernels 1
-    to 5 and lengths that leave a partial block, unbatched and under vmap (float64)."""
+    to 5, lengths that leave a partial block and one or two input channels (with one, the weight
+    matrix is a transposed view until made contiguous), unbatched and under vmap (float64)."""
     from torch.func import functional_call, grad, vmap
 
     from simulators.neural.models import SignalCNN, SignalConv
 
     torch.manual_seed(1)
-    for (k1, s1), (k2, s2), length in (((5, 2), (3, 2), 40), ((3, 1), (4, 3), 17), ((1, 2), (2, 2), 9)):
-        convs = [SignalConv(2, 4, k1, stride=s1, padding=1), SignalConv(4, 3, k2, stride=s2, padding=k2 // 2)]
+    for (k1, s1), (k2, s2), length, cin in (((5, 2), (3, 2), 40, 1), ((5, 2), (3, 2), 40, 2),
+                                            ((3, 1), (4, 3), 17, 2), ((1, 2), (2, 2), 9, 1)):
+        convs = [SignalConv(cin, 4, k1, stride=s1, padding=1), SignalConv(4, 3, k2, stride=s2, padding=k2 // 2)]
         stack = SignalCNN(convs[0], torch.nn.ReLU(), convs[1], torch.nn.ReLU(), torch.nn.Flatten()).double()
         plain = [torch.nn.Conv1d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride, padding=c.padding)
                  for c in convs]
         ref = torch.nn.Sequential(plain[0], torch.nn.ReLU(), plain[1], torch.nn.ReLU(), torch.nn.Flatten()).double()
         ref.load_state_dict(stack.state_dict())
-        x = torch.randn(5, 2, length, dtype=torch.float64)
+        x = torch.randn(5, cin, length, dtype=torch.float64)
         assert torch.allclose(stack(x), ref(x), atol=1e-12)
         loss = lambda net: lambda p, x: (functional_call(net, p, (x,)) ** 2).sum()
         params = {n: v.detach() for n, v in stack.named_parameters()}

@@ -37,13 +37,18 @@ def spectral_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tenso
     .. math:: -2 E[f(x)^T f(x^+)] + E_{x, x'}[(f(x)^T f(x'))^2]
 
     with positives the pairs ``(z1_a, z2_a)`` and negatives ``(z1_a, z2_b)``, ``a != b``. The sum
-    over all pairs is ``sum_ab (z1_a^T z2_b)^2 = <Z1^T Z1, Z2^T Z2>_F``, so no ``B x B`` matrix is
-    formed (``O(B k^2)`` work for ``B`` samples of dimension ``k``).
+    over all pairs is ``sum_ab (z1_a^T z2_b)^2 = ||Z1 Z2^T||_F^2 = <Z1^T Z1, Z2^T Z2>_F``; the
+    cheaper side is formed, the ``B x B`` matrix when ``B <= k`` (``O(B^2 k)`` work for ``B``
+    samples of dimension ``k``), else the two ``k x k`` ones (``O(B k^2)``).
     """
-    b = z1.shape[0]
-    paired = (z1 * z2).sum(-1)
-    every = ((z1.T @ z1) * (z2.T @ z2)).sum()
-    off = every - (paired ** 2).sum()
+    b, k = z1.shape
+    if b <= k:
+        cross = z1 @ z2.T
+        paired = torch.diagonal(cross)
+        off = (cross * cross).sum() - (paired * paired).sum()
+    else:
+        paired = (z1 * z2).sum(-1)
+        off = ((z1.T @ z1) * (z2.T @ z2)).sum() - (paired ** 2).sum()
     return -2.0 * paired.mean() + off / (b * (b - 1))
 
 
