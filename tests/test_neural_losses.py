@@ -125,7 +125,7 @@ def test_two_view_heads_in_one_call_equal_the_heads_per_view(method):
 
     params = list(net.parameters())
     one, ref = net(batch), per_view()
-    assert float(one) == pytest.approx(float(ref), rel=1e-12)
+    assert one.item() == pytest.approx(ref.item(), rel=1e-12)
     for a, c in zip(torch.autograd.grad(one, params), torch.autograd.grad(ref, params)):
         assert torch.allclose(a, c, rtol=1e-10, atol=1e-12)
 
