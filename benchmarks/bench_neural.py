@@ -13,13 +13,16 @@ gradient and fused AdamW step).
 Threads are set explicitly (``--threads``, default 1, the setting of the claims' runs; a
 list such as ``1,2`` times every arm at each count and then compares each arm at its own
 fastest count, so the loop is not judged at a thread count that slows it). The two arms
-alternate ``--repeat`` times and each keeps its best time (noise only adds time).
+alternate ``--repeat`` times and each keeps its best time (noise only adds time); with more than
+one, each alternation's own ratio is printed too (median and range), since this machine's speed
+drifts over minutes and an alternation times both arms close together.
 Run: ``python benchmarks/bench_neural.py [--threads 1,2] [--seeds 10] [--clients 10] [--repeat 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 
 import torch
 from timing import best_of
@@ -151,6 +154,12 @@ SETTINGS = {"synthetic": {"d": 64, "rep_dim": 8, "n_train": 1000},
                         "mask_channel": True, "mae_target": "detrended", "mask_ratio": 0.5}}
 
 
+def paired(times: dict, name: str) -> list[float]:
+    """The batched arm's speed-up over ``name`` in each alternation (``times``: seconds per arm,
+    one entry per alternation, in the order they ran)."""
+    return [t / b for t, b in zip(times[name], times["batched"])]
+
+
 def thread_counts(text: str) -> list[int]:
     """``--threads``: comma-separated positive thread counts, e.g. ``1,2``."""
     try:
@@ -219,15 +228,20 @@ def main() -> None:
             for run in runs.values():
                 run()                                        # warm-up
             # the arms alternate, and each keeps its best of --repeat timings (noise only adds time)
-            best = {name: float("inf") for name in runs}
+            times = {name: [] for name in runs}
             for _ in range(args.repeat):
                 for name, run in runs.items():
-                    best[name] = min(best[name], best_of(lambda: [run() for _ in range(args.rounds)], 1)[0])
-            rate = rates[threads] = {name: args.rounds / t for name, t in best.items()}
+                    times[name].append(best_of(lambda: [run() for _ in range(args.rounds)], 1)[0])
+            rate = rates[threads] = {name: args.rounds / min(t) for name, t in times.items()}
             text = ", ".join(f"{name} {rate[name]:6.3f} rounds/s (batched x{rate['batched'] / rate[name]:.1f})"
                              for name in arms)
             print(f"{method:>8} + {arch} ({dataset}), {threads} thread(s): batched {rate['batched']:6.3f} "
                   f"rounds/s; {text}", flush=True)
+            if args.repeat > 1:    # each alternation's own ratio: the two arms timed minutes apart at most
+                text = ", ".join(f"{name} x{statistics.median(paired(times, name)):.1f} "
+                                 f"[{min(paired(times, name)):.1f}, {max(paired(times, name)):.1f}]"
+                                 for name in arms)
+                print(f"{'':>8}   ratio per alternation, median [min, max] of {args.repeat}: {text}", flush=True)
             # the matrix products alone: a client step's products timed as bmm over all the models
             shapes = shapes or client_matmuls(model, step, sampler)
             flops, floor = matmul_floor(shapes, len(sizes))
