@@ -238,9 +238,9 @@ def main() -> None:
             print(f"{method:>8} + {arch} ({dataset}), {threads} thread(s): batched {rate['batched']:6.3f} "
                   f"rounds/s; {text}", flush=True)
             if args.repeat > 1:    # each alternation's own ratio: the two arms timed minutes apart at most
-                text = ", ".join(f"{name} x{statistics.median(paired(times, name)):.1f} "
-                                 f"[{min(paired(times, name)):.1f}, {max(paired(times, name)):.1f}]"
-                                 for name in arms)
+                ratios = {name: paired(times, name) for name in arms}
+                text = ", ".join(f"{name} x{statistics.median(r):.1f} [{min(r):.1f}, {max(r):.1f}]"
+                                 for name, r in ratios.items())
                 print(f"{'':>8}   ratio per alternation, median [min, max] of {args.repeat}: {text}", flush=True)
             # the matrix products alone: a client step's products timed as bmm over all the models
             shapes = shapes or client_matmuls(model, step, sampler)
