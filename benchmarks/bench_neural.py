@@ -1,6 +1,7 @@
 """Benchmark: one FedAvg round of ``seeds x clients`` models (the seed blocks of the empirical
 claims: every client of every seed in one batched ``vmap`` step) against the loop a PyTorch user
-would write (issue 26): one ``nn.Module`` per client loaded from the server's ``state_dict``, its
+would write (issue 26): one ``nn.Module`` per client (``nn.Conv1d``, ``nn.BatchNorm1d``) loaded
+from the server's ``state_dict``, its
 own ``torch.optim.AdamW`` over ``module.parameters()``, ``loss.backward()`` per minibatch, and the
 server's size-weighted ``state_dict`` average, over every seed and client (same process, same
 minibatches and views, ratio printed), for every method and backbone: the MLP on the Gaussian
@@ -62,11 +63,22 @@ def flat_loop_round(step, sampler, flat, sizes, cfg, one):
     return torch.stack(rows)
 
 
+class ViewBatchNorm(torch.nn.BatchNorm1d):
+    """The ``nn.BatchNorm1d`` a PyTorch user would write for a :class:`BatchStandardize` (the
+    same normalisation in training mode; no running statistics, the faster choice for the loop),
+    called on each view of a ``(V, B, k)`` input as a user would call the head per view."""
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if h.dim() == 2:
+            return super().forward(h)
+        return torch.stack([super(ViewBatchNorm, self).forward(view) for view in h])
+
+
 def plain_modules(net):
-    """``net`` with every :class:`SignalConv` replaced by the ``nn.Conv1d`` a PyTorch user would
-    write (the same parameters and ``state_dict``) and every :class:`SignalCNN` by the
-    ``nn.Sequential`` of its children."""
-    from simulators.neural.models import SignalCNN, SignalConv
+    """``net`` with the modules a PyTorch user would write: every :class:`SignalConv` replaced
+    by ``nn.Conv1d``, every :class:`SignalCNN` by the ``nn.Sequential`` of its children, every
+    :class:`BatchStandardize` by :class:`ViewBatchNorm` (the same parameters and ``state_dict``)."""
+    from simulators.neural.models import BatchStandardize, SignalCNN, SignalConv
 
     for name, child in list(net.named_children()):
         if isinstance(child, SignalConv):
@@ -76,9 +88,29 @@ def plain_modules(net):
             setattr(net, name, conv)
         elif isinstance(child, SignalCNN):
             setattr(net, name, plain_modules(torch.nn.Sequential(*child)))
+        elif isinstance(child, BatchStandardize):
+            norm = ViewBatchNorm(child.weight.shape[0], eps=1e-5, track_running_stats=False)
+            norm.load_state_dict(child.state_dict())
+            setattr(net, name, norm)
         else:
             plain_modules(child)
     return net
+
+
+def same_loss(model, plain, xp, sizes, cfg) -> None:
+    """Check that ``plain`` (:func:`plain_modules` of a copy of ``model``) computes ``model``'s
+    loss on one client batch (float32, rel 1e-5), so the loop times the same function. Draws
+    from its own generator, so the timed arms' minibatches are unchanged."""
+    gen = torch.Generator().manual_seed(1)
+    step = _Step(model, cfg, gen)
+    batch = step.inputs(ClientSampler(xp, sizes, cfg.batch_size, gen).batch(torch.tensor([0])),
+                        step.layout.flatten({k: v.detach()[None] for k, v in model.named_parameters()}),
+                        torch.full((1,), 0.05))
+    batch = {k: v[0] for k, v in batch.items()}
+    with torch.no_grad():
+        want, got = float(model(batch)), float(plain(batch))
+    if abs(got - want) > 1e-5 * max(1.0, abs(want)):
+        raise AssertionError(f"the loop's modules compute loss {got} where the model computes {want}")
 
 
 def module_loop_round(step, sampler, server_states, sizes, cfg, modules, n_clients):
@@ -216,6 +248,7 @@ def main() -> None:
                 run = lambda step=step, sampler=sampler, flat=flat: flat_loop_round(step, sampler, flat, sizes, cfg, one)
             else:
                 modules = [plain_modules(copy.deepcopy(b[1])) for b in built for _ in range(args.clients)]
+                same_loss(model, modules[0], xp, sizes, cfg)
                 states = [b[1].state_dict() for b in built]
                 run = (lambda step=step, sampler=sampler, modules=modules, states=states:
                        module_loop_round(step, sampler, states, sizes, cfg, modules, args.clients))
