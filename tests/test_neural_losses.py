@@ -106,6 +106,37 @@ def test_batch_standardize_takes_each_views_own_statistics():
         mu, sd = h[v].mean(0), h[v].std(0, unbiased=False)
         assert torch.allclose(both[v], (h[v] - mu) / torch.sqrt(sd ** 2 + 1e-5) * bn.weight + bn.bias, atol=1e-12)
         assert torch.allclose(bn(h[v]), both[v], atol=1e-12)
+    with pytest.raises(ValueError, match="BatchStandardize takes"):
+        bn(h[None])
+
+
+def test_batch_standardize_under_vmap_equals_the_formula_per_model():
+    """Under vmap over models (each its own weight and bias, as in the batched step), the output
+    and the gradients of F.batch_norm's batching rule equal the batch-norm formula applied to
+    each model (float64)."""
+    from torch.func import functional_call, grad, vmap
+
+    from simulators.neural.models import BatchStandardize
+
+    g = torch.Generator().manual_seed(9)
+    bn = BatchStandardize(4).double()
+    params = {"weight": torch.rand((3, 4), generator=g, dtype=torch.float64) + 0.5,
+              "bias": torch.randn((3, 4), generator=g, dtype=torch.float64)}
+    h, cot = (torch.randn((3, 2, 6, 4), generator=g, dtype=torch.float64) for _ in range(2))
+
+    def formula(p, h):
+        mu = h.mean(-2, keepdim=True)
+        return (h - mu) / torch.sqrt(((h - mu) ** 2).mean(-2, keepdim=True) + 1e-5) * p["weight"] + p["bias"]
+
+    got = vmap(lambda p, h: functional_call(bn, p, (h,)))(params, h)
+    assert torch.allclose(got, torch.stack([formula({k: v[m] for k, v in params.items()}, h[m]) for m in range(3)]),
+                          atol=1e-12)
+    loss = lambda f: lambda p, h, c: (f(p, h) * c).sum()
+    for argnums in (0, 1):
+        a = vmap(grad(loss(lambda p, h: functional_call(bn, p, (h,))), argnums=argnums))(params, h, cot)
+        b = vmap(grad(loss(formula), argnums=argnums))(params, h, cot)
+        for x, y in (zip(a.values(), b.values()) if argnums == 0 else ((a, b),)):
+            assert torch.allclose(x, y, atol=1e-10)
 
 
 @pytest.mark.parametrize("method", ["simsiam", "spectral"])

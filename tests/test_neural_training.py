@@ -508,7 +508,8 @@ def test_signal_conv_equals_conv1d():
 
 
 def test_signal_columns_adjoint():
-    """The columns' hand-written adjoint is the adjoint of slicing and joining (gradcheck in
+    """The columns (slices joined, then a column of ones) and their hand-written adjoint, the
+    adjoint of slicing and joining (gradcheck in
     float64, windows of one to three blocks, partial last blocks, kernels narrower than the
     stride) and, for windows of two blocks, gives autograd's own gradient bit for bit, also under
     vmap (float32)."""
@@ -517,7 +518,8 @@ def test_signal_columns_adjoint():
     from simulators.neural.models import _Columns
 
     def plain(blocks, t, widths):
-        return torch.cat([blocks[:, j:j + t, :w] for j, w in enumerate(widths)], dim=-1)
+        ones = torch.ones(blocks.shape[0], t, 1, dtype=blocks.dtype)
+        return torch.cat([blocks[:, j:j + t, :w] for j, w in enumerate(widths)] + [ones], dim=-1)
 
     torch.manual_seed(2)
     for k, s, c, n, t in ((5, 2, 3, 6, 4), (3, 2, 2, 5, 4), (1, 2, 2, 4, 3), (4, 3, 2, 4, 2), (3, 1, 2, 7, 5)):
@@ -526,7 +528,7 @@ def test_signal_columns_adjoint():
         assert torch.autograd.gradcheck(lambda b: _Columns.apply(b, t, widths), (blocks,))
         assert torch.equal(_Columns.apply(blocks, t, widths), plain(blocks, t, widths))
     widths, t = (8, 4), 9
-    many, cot = torch.randn(3, 5, 10, 8), torch.randn(3, 5, t, 12)
+    many, cot = torch.randn(3, 5, 10, 8), torch.randn(3, 5, t, 13)
     got = vmap(lambda b, g: vjp(lambda x: _Columns.apply(x, t, widths), b)[1](g)[0])(many, cot)
     want = vmap(lambda b, g: vjp(lambda x: plain(x, t, widths), b)[1](g)[0])(many, cot)
     assert torch.equal(got, want)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import losses
@@ -35,9 +36,11 @@ def encoder_params(params: dict) -> dict:
 
 
 class BatchStandardize(nn.Module):
-    """Batch normalisation with batch statistics only and a learnable affine map. The batch is
-    axis -2: ``(B, k)``, or ``(V, B, k)`` for ``V`` views, each standardised by its own
-    statistics."""
+    """Batch normalisation with batch statistics only and a learnable affine map,
+    ``(h - mean) / sqrt(var + 1e-5) * weight + bias`` (biased variance), computed by
+    ``F.batch_norm`` in training mode without running statistics. The batch is axis -2: ``(B, k)``,
+    or ``(V, B, k)`` for ``V`` views, each standardised by its own statistics (the views side by
+    side as ``V k`` channels of one batch)."""
 
     def __init__(self, k: int) -> None:
         super().__init__()
@@ -45,26 +48,33 @@ class BatchStandardize(nn.Module):
         self.bias = nn.Parameter(torch.zeros(k))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        mu = h.mean(-2, keepdim=True)
-        var = ((h - mu) ** 2).mean(-2, keepdim=True)
-        return (h - mu) / torch.sqrt(var + 1e-5) * self.weight + self.bias
+        if h.dim() == 2:
+            return F.batch_norm(h, None, None, self.weight, self.bias, training=True, eps=1e-5)
+        if h.dim() != 3:
+            raise ValueError(f"BatchStandardize takes (B, k) or (V, B, k) inputs, got shape {tuple(h.shape)}")
+        v, b, k = h.shape
+        y = F.batch_norm(h.transpose(0, 1).reshape(b, v * k), None, None, self.weight.repeat(v),
+                         self.bias.repeat(v), training=True, eps=1e-5)
+        return y.reshape(b, v, k).transpose(0, 1)
 
 
 class _Columns(torch.autograd.Function):
     """The columns of a convolution from a channels-last signal padded to blocks of ``s``
     positions, ``blocks`` ``(B, N, sC)``: ``cat_j blocks[:, j:j+T, :w_j]`` over the blocks a
-    window spans (``w_j`` = its width in the ``j``-th block), ``(B, T, kC)``. Its adjoint writes
-    the first slice's gradient into a fresh tensor (zeros only where no first slice lands) and
-    adds the others in place: one pass where autograd's slicing adjoint zero-fills a whole
-    ``blocks``-sized tensor per slice and adds them (bit-identical, each entry sums the same
-    terms in the same order for two slices, which is every layer after the first of the signal
-    CNN). ``vmap`` rule generated (``benchmarks/bench_neural.py``)."""
+    window spans (``w_j`` = its width in the ``j``-th block), then a column of ones (the bias's
+    row of the weight matrix), ``(B, T, kC + 1)``. Its adjoint writes the first slice's gradient
+    into a fresh tensor (zeros only where no first slice lands) and adds the others in place: one
+    pass where autograd's slicing adjoint zero-fills a whole ``blocks``-sized tensor per slice
+    and adds them (bit-identical, each entry sums the same terms in the same order for two
+    slices, which is every layer after the first of the signal CNN). ``vmap`` rule generated
+    (``benchmarks/bench_neural.py``)."""
 
     generate_vmap_rule = True
 
     @staticmethod
     def forward(blocks: torch.Tensor, out_len: int, widths: tuple) -> torch.Tensor:
-        return torch.cat([blocks[:, j:j + out_len, :w] for j, w in enumerate(widths)], dim=-1)
+        ones = blocks.new_ones(()).expand(blocks.shape[0], out_len, 1)
+        return torch.cat([blocks[:, j:j + out_len, :w] for j, w in enumerate(widths)] + [ones], dim=-1)
 
     @staticmethod
     def setup_context(ctx, inputs, output) -> None:
@@ -110,12 +120,13 @@ class SignalConv(nn.Conv1d):
         blocks = torch.cat([zero.expand(b, p, c), h, zero.expand(b, p + extra, c)], dim=1).reshape(b, -1, s * c)
         # window t = positions s t .. s t + k - 1 = block t, t + 1, ... (the last one cut to k)
         widths = tuple(min(s, k - j * s) * c for j in range(-(-k // s)))
-        cols = _Columns.apply(blocks, out_len, widths).reshape(b * out_len, k * c)  # ordered (k, C)
-        # (k C, O), contiguous: with one input channel the reshape is a transposed view, for which
-        # autograd forms the weight gradient as (O x BT)(BT x k C): 3x slower in a step of 100 models
-        # under vmap than (k C x BT)(BT x O)
-        w = self.weight.permute(2, 1, 0).reshape(k * c, -1).contiguous()
-        out = torch.addmm(self.bias, cols, w)
+        cols = _Columns.apply(blocks, out_len, widths).reshape(b * out_len, k * c + 1)  # (k, C), then 1
+        # (k C + 1, O): the weight ordered (k, C), then the bias. Its layout decides how autograd
+        # forms the weight gradient: row-major as (k C x BT)(BT x O), column-major as
+        # (O x BT)(BT x k C) transposed. Under vmap over 100 models the first is 3x faster with one
+        # input channel (k C = 5), the second faster with 25 (k C = 75; benchmarks/bench_neural.py)
+        w = torch.cat([self.weight.permute(0, 2, 1).reshape(-1, k * c), self.bias[:, None]], 1).t()
+        out = cols @ (w.contiguous() if c == 1 else w)
         return (out.relu_() if relu else out).reshape(b, out_len, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
