@@ -97,16 +97,25 @@ def plain_modules(net):
     return net
 
 
+def client_batch(step, sampler, flat, i: int = 0) -> dict:
+    """Client ``i``'s next minibatch as the batched arm builds it (MAR's ``zbar`` from the
+    encoder of ``flat``, ``(1, P)``), without the client axis."""
+    batch = step.inputs(sampler.batch(torch.tensor([i])), flat, torch.full((1,), 0.05))
+    return {k: v[0] for k, v in batch.items()}
+
+
+def model_flat(step, model) -> torch.Tensor:
+    """``model``'s parameters as one flat row ``(1, P)`` of ``step``'s layout."""
+    return step.layout.flatten({k: v.detach()[None] for k, v in model.named_parameters()})
+
+
 def same_loss(model, plain, xp, sizes, cfg) -> None:
     """Check that ``plain`` (:func:`plain_modules` of a copy of ``model``) computes ``model``'s
     loss on one client batch (float32, rel 1e-5), so the loop times the same function. Draws
     from its own generator, so the timed arms' minibatches are unchanged."""
     gen = torch.Generator().manual_seed(1)
     step = _Step(model, cfg, gen)
-    batch = step.inputs(ClientSampler(xp, sizes, cfg.batch_size, gen).batch(torch.tensor([0])),
-                        step.layout.flatten({k: v.detach()[None] for k, v in model.named_parameters()}),
-                        torch.full((1,), 0.05))
-    batch = {k: v[0] for k, v in batch.items()}
+    batch = client_batch(step, ClientSampler(xp, sizes, cfg.batch_size, gen), model_flat(step, model))
     with torch.no_grad():
         want, got = float(model(batch)), float(plain(batch))
     if abs(got - want) > 1e-5 * max(1.0, abs(want)):
@@ -130,8 +139,7 @@ def module_loop_round(step, sampler, server_states, sizes, cfg, modules, n_clien
             opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
             for _ in range(int(steps[i])):
                 # MAR's zbar (the server encoder on the same masked batch) as the batched arm makes it
-                batch = step.inputs(sampler.batch(torch.tensor([i])), server_flat, torch.full((1,), 0.05))
-                batch = {k: v[0] for k, v in batch.items()}
+                batch = client_batch(step, sampler, server_flat, i)
                 opt.zero_grad()
                 net(batch).backward()
                 opt.step()
@@ -159,10 +167,9 @@ def client_matmuls(model, step, sampler) -> list:
             return func(*args, **(kwargs or {}))
 
     params = {k: v.detach().clone().requires_grad_() for k, v in model.named_parameters()}
-    batch = step.inputs(sampler.batch(torch.tensor([0])), step.layout.flatten(
-        {k: v.detach()[None] for k, v in model.named_parameters()}), torch.full((1,), 0.05))
+    batch = client_batch(step, sampler, model_flat(step, model))
     with Record():
-        functional_call(model, params, ({k: v[0] for k, v in batch.items()},)).backward()
+        functional_call(model, params, (batch,)).backward()
     return seen
 
 
