@@ -77,9 +77,12 @@ class ViewBatchNorm(torch.nn.BatchNorm1d):
 def plain_modules(net):
     """``net`` with the modules a PyTorch user would write: every :class:`SignalConv` replaced
     by ``nn.Conv1d``, every :class:`SignalCNN` by the ``nn.Sequential`` of its children, every
-    :class:`BatchStandardize` by :class:`ViewBatchNorm` (the same parameters and ``state_dict``)."""
-    from simulators.neural.models import BatchStandardize, SignalCNN, SignalConv
+    :class:`BatchStandardize` by :class:`ViewBatchNorm` (the same parameters and ``state_dict``),
+    and SimSiam's heads run on ``(2, B, k)`` as a user writes them (``features_first = False``)."""
+    from simulators.neural.models import BatchStandardize, SignalCNN, SignalConv, SSLNet
 
+    if isinstance(net, SSLNet):
+        net.features_first = False
     for name, child in list(net.named_children()):
         if isinstance(child, SignalConv):
             conv = torch.nn.Conv1d(child.in_channels, child.out_channels, child.kernel_size,

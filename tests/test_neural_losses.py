@@ -160,6 +160,77 @@ def test_two_view_heads_in_one_call_equal_the_heads_per_view(method):
         assert torch.allclose(a, c, rtol=1e-10, atol=1e-12)
 
 
+def test_simsiam_loss_features_first_equals_the_two_view_loss():
+    """Both views stacked features-first, ``(k, 2B)``: the loss and the gradient of ``p`` are those
+    of :func:`simsiam_loss` on the transposed views (float64), and no gradient reaches ``z``."""
+    g = torch.Generator().manual_seed(11)
+    p, z = (torch.randn((6, 10), generator=g, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    p1, p2, z1, z2 = p[:, :5].t(), p[:, 5:].t(), z[:, :5].t(), z[:, 5:].t()
+    got, want = losses.simsiam_loss_features_first(p, z), losses.simsiam_loss(p1, p2, z1, z2)
+    assert got.item() == pytest.approx(want.item(), rel=1e-12)
+    (gp,) = torch.autograd.grad(got, p, retain_graph=True)
+    (wp,) = torch.autograd.grad(want, p)
+    assert torch.allclose(gp, wp, rtol=1e-10, atol=1e-13)
+    got.backward()
+    assert z.grad is None
+    with pytest.raises(ValueError, match=r"shape \(k, 2B\)"):
+        losses.simsiam_loss_features_first(p[:, :9], z[:, :9])
+
+
+def test_features_first_heads_equal_the_heads_on_views():
+    """``heads_features_first`` on ``(k, 2B)`` is the transpose of the heads on ``(2, B, k)`` (each
+    BatchStandardize on its own view), values and gradients, float64; bad inputs are refused."""
+    from torch import nn
+
+    from simulators.neural.models import BatchStandardize, heads_features_first
+
+    torch.manual_seed(12)
+    net = SSLNet("simsiam", "mlp", (12,), rep_dim=6, hidden=16).double()
+    with torch.no_grad():                          # affine maps away from their (1, 0) start
+        for layer in net.modules():
+            if isinstance(layer, BatchStandardize):
+                layer.weight.uniform_(0.5, 1.5)
+                layer.bias.normal_()
+    g = torch.Generator().manual_seed(13)
+    h = torch.randn((2, 9, 6), generator=g, dtype=torch.float64)
+    cot = torch.randn((2, 9, 6), generator=g, dtype=torch.float64)
+    params = list(net.projector.parameters())
+    want = net.projector(h)
+    got = heads_features_first(net.projector, h.reshape(18, 6).t(), 2)
+    assert torch.allclose(got.t().reshape(2, 9, 6), want, atol=1e-12)
+    for a, c in zip(torch.autograd.grad((got.t().reshape(2, 9, 6) * cot).sum(), params),
+                    torch.autograd.grad((want * cot).sum(), params)):
+        assert torch.allclose(a, c, rtol=1e-9, atol=1e-11)
+    bn = net.projector[1]
+    with pytest.raises(ValueError, match="views >= 1 dividing"):
+        bn.forward_features_first(torch.zeros((16, 9), dtype=torch.float64), 2)
+    with pytest.raises(TypeError, match="Linear, BatchStandardize and ReLU"):
+        heads_features_first(nn.Sequential(nn.Tanh()), got, 2)
+
+
+def test_simsiam_features_first_equals_the_textbook_layout_under_vmap():
+    """The batched step's gradient (``vmap`` over models with their own parameters) is the same
+    with SimSiam's heads features-first and on ``(2, B, k)`` (float64, the signal CNN)."""
+    from torch.func import functional_call, grad_and_value, vmap
+
+    torch.manual_seed(14)
+    net = SSLNet("simsiam", "cnn", (1, 40), rep_dim=125, hidden=32).double()
+    g = torch.Generator().manual_seed(15)
+    params = {k: v.detach()[None] + 0.1 * torch.randn((3, *v.shape), generator=g, dtype=torch.float64)
+              for k, v in net.named_parameters()}
+    batch = {v: torch.randn((3, 8, 1, 40), generator=g, dtype=torch.float64) for v in ("v1", "v2")}
+    step = vmap(grad_and_value(lambda p, b: functional_call(net, p, (b,))))
+    net.features_first = True
+    got, got_loss = step(params, batch)
+    net.features_first = False
+    want, want_loss = step(params, batch)
+    assert torch.allclose(got_loss, want_loss, rtol=1e-12, atol=0)
+    for k in params:
+        # a Linear's bias just before a batch norm has gradient 0: compare on the gradient's scale
+        scale = max(float(want[k].abs().max()), 1e-8)
+        assert float((got[k] - want[k]).abs().max()) <= 1e-9 * scale + 1e-12, k
+
+
 def test_simsiam_stop_gradient():
     g = torch.Generator().manual_seed(5)
     p1, p2, z1, z2 = (torch.randn((8, 3), generator=g, requires_grad=True) for _ in range(4))

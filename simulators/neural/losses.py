@@ -31,6 +31,22 @@ def simsiam_loss(p1, p2, z1, z2) -> torch.Tensor:
                    + F.cosine_similarity(p2, z1.detach(), dim=-1).mean())
 
 
+def simsiam_loss_features_first(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """:func:`simsiam_loss` of two views stacked features-first, ``p, z`` ``(k, 2B)`` (view 1's
+    columns, then view 2's): each ``p`` column against the other view's ``z`` column,
+    :math:`-\tfrac{1}{2B} \sum_a p_a^T sg(z'_a) / (\max(\|p_a\|, \epsilon) \max(\|z'_a\|, \epsilon))`,
+    ``eps = 1e-8`` as in ``F.cosine_similarity``. The column sums are products with a row of
+    ones: under ``vmap`` one batched matmul each, where a reduction over the strided feature
+    axis is several times slower."""
+    if p.dim() != 2 or p.shape != z.shape or p.shape[1] % 2:
+        raise ValueError(f"p and z must both have shape (k, 2B), got {tuple(p.shape)} and {tuple(z.shape)}")
+    b, z = p.shape[1] // 2, z.detach()
+    partner = torch.cat([z[:, b:], z[:, :b]], dim=1)
+    ones = p.new_ones(1, p.shape[0])
+    norms = (ones @ (p * p)).sqrt().clamp_min(1e-8) * (ones @ (partner * partner)).sqrt().clamp_min(1e-8)
+    return -((ones @ (p * partner)) / norms).sum() / (2 * b)
+
+
 def spectral_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """Spectral contrastive loss (HaoChen et al. 2021), unbiased in-batch estimate of
 

@@ -57,6 +57,40 @@ class BatchStandardize(nn.Module):
                          self.bias.repeat(v), training=True, eps=1e-5)
         return y.reshape(b, v, k).transpose(0, 1)
 
+    def forward_features_first(self, h: torch.Tensor, views: int) -> torch.Tensor:
+        """The same map on features-first input ``(k, V B)``: ``V`` views side by side along the
+        samples (view 1's ``B`` columns, then view 2's, ...), each (feature, view) standardised
+        over its own ``B`` samples. ``F.batch_norm`` of the view ``(1, k V, B)``, channels
+        ``(feature, view)`` and the samples its length axis: under ``vmap`` the models join the
+        channels without a copy, and the gradient comes back in the input's layout (the
+        ``(V, B, k)`` path copies twice each way and returns a gradient strided by sample)."""
+        if h.dim() != 2 or views < 1 or h.shape[1] % views:
+            raise ValueError(f"forward_features_first takes (k, views x B) inputs with views >= 1 "
+                             f"dividing the columns, got shape {tuple(h.shape)} and views={views}")
+        k, n = h.shape
+        y = F.batch_norm(h.reshape(1, k * views, n // views), None, None,
+                         self.weight.repeat_interleave(views), self.bias.repeat_interleave(views),
+                         training=True, eps=1e-5)
+        return y.reshape(k, n)
+
+
+def heads_features_first(seq: nn.Sequential, h: torch.Tensor, views: int) -> torch.Tensor:
+    """``seq`` (``Linear``, :class:`BatchStandardize` and ``ReLU`` layers) applied to features-first
+    input ``(k, V B)`` (``V`` views side by side): ``W h + b`` for a ``Linear`` (one ``addmm``),
+    :meth:`BatchStandardize.forward_features_first`, ReLU. The same function as ``seq`` on the
+    ``(V, B, k)`` input, transposed."""
+    for layer in seq:
+        if isinstance(layer, nn.Linear):
+            h = torch.addmm(layer.bias[:, None], layer.weight, h)
+        elif isinstance(layer, BatchStandardize):
+            h = layer.forward_features_first(h, views)
+        elif isinstance(layer, nn.ReLU):
+            h = h.relu()
+        else:
+            raise TypeError(f"heads_features_first takes Linear, BatchStandardize and ReLU layers, "
+                            f"got {type(layer).__name__}")
+    return h
+
 
 class _Columns(torch.autograd.Function):
     """The columns of a convolution from a channels-last signal padded to blocks of ``s``
@@ -215,7 +249,9 @@ class SSLNet(nn.Module):
 
     ``forward(batch)`` with the keys
     ``x, keep`` (mae), ``x, keep, zbar, gamma`` (mar) or ``v1, v2`` (simsiam, spectral)
-    returns the scalar loss.
+    returns the scalar loss. SimSiam's heads run features-first, ``(k, 2B)``
+    (:func:`heads_features_first`), where ``vmap``'s batch norm needs no copies;
+    ``features_first = False`` runs them on ``(2, B, k)``, the textbook layout (the same loss).
     """
 
     def __init__(self, method: str, arch: str, input_shape: tuple, *, rep_dim: int = 32,
@@ -228,6 +264,7 @@ class SSLNet(nn.Module):
         if target == "detrended" and len(self.input_shape) != 2:
             raise ValueError(f"target='detrended' needs signals (C, L), got input shape {self.input_shape}")
         self.mask_channel = bool(mask_channel) and method in ("mae", "mar")
+        self.features_first = True
         self.target = target
         d = math.prod(input_shape)
         if self.mask_channel:
@@ -261,10 +298,14 @@ class SSLNet(nn.Module):
             if self.method == "mar":
                 loss = loss + batch["gamma"] * losses.a_mmd(z, batch["zbar"], distance=self.mmd_distance)
             return loss
-        # both views through the encoder and the heads in one call, as ``(2, B, k)``: the
-        # encoder has no batch statistics, and the heads' BatchStandardize takes each view's own
+        # both views through the encoder and the heads in one call: the encoder has no batch
+        # statistics, and the heads' BatchStandardize takes each view's own
         v1 = batch["v1"]
-        h = self.encoder(torch.cat([v1, batch["v2"]])).reshape(2, v1.shape[0], -1)
+        h = self.encoder(torch.cat([v1, batch["v2"]]))
+        if self.method == "simsiam" and self.features_first:
+            z = heads_features_first(self.projector, h.t(), 2)          # (k, 2B)
+            return losses.simsiam_loss_features_first(heads_features_first(self.predictor, z, 2), z)
+        h = h.reshape(2, v1.shape[0], -1)
         z = self.projector(h)
         if self.method == "simsiam":
             p = self.predictor(z)
