@@ -101,7 +101,7 @@ class _Columns(torch.autograd.Function):
     pass where autograd's slicing adjoint zero-fills a whole ``blocks``-sized tensor per slice
     and adds them (bit-identical, each entry sums the same terms in the same order for two
     slices, which is every layer after the first of the signal CNN). ``vmap`` rule generated
-    (``benchmarks/bench_neural.py``)."""
+    (tests: gradcheck, and the adjoint under ``vmap`` against autograd's)."""
 
     generate_vmap_rule = True
 
@@ -158,7 +158,7 @@ class SignalConv(nn.Conv1d):
         # (k C + 1, O): the weight ordered (k, C), then the bias. Its layout decides how autograd
         # forms the weight gradient: row-major as (k C x BT)(BT x O), column-major as
         # (O x BT)(BT x k C) transposed. Under vmap over 100 models the first is 3x faster with one
-        # input channel (k C = 5), the second faster with 25 (k C = 75; benchmarks/bench_neural.py)
+        # input channel (k C = 5), the second faster with 25 (k C = 75; measured in the README)
         w = torch.cat([self.weight.permute(0, 2, 1).reshape(-1, k * c), self.bias[:, None]], 1).t()
         out = cols @ (w.contiguous() if c == 1 else w)
         return (out.relu_() if relu else out).reshape(b, out_len, -1)
