@@ -32,7 +32,7 @@ def simsiam_loss(p1, p2, z1, z2) -> torch.Tensor:
 
 
 def simsiam_loss_features_first(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """:func:`simsiam_loss` of two views stacked features-first, ``p, z`` ``(k, 2B)`` (view 1's
+    r""":func:`simsiam_loss` of two views stacked features-first, ``p, z`` ``(k, 2B)`` (view 1's
     columns, then view 2's): each ``p`` column against the other view's ``z`` column,
     :math:`-\tfrac{1}{2B} \sum_a p_a^T sg(z'_a) / (\max(\|p_a\|, \epsilon) \max(\|z'_a\|, \epsilon))`,
     ``eps = 1e-8`` as in ``F.cosine_similarity``. The column sums are products with a row of
