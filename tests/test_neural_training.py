@@ -508,37 +508,44 @@ def test_signal_conv_equals_conv1d():
 
 
 def test_signal_columns_adjoint():
-    """The columns (slices joined, then a column of ones) and their hand-written adjoint, the
-    adjoint of slicing and joining (gradcheck in
-    float64, windows of one to three blocks, partial last blocks, kernels narrower than the
-    stride) and, for windows of two blocks, gives autograd's own gradient bit for bit, also under
-    vmap (float32)."""
+    """The transposed columns (each tap's slice of the zero-padded signal, then a row of ones)
+    and their hand-written adjoint, the adjoint of padding, slicing and joining (gradcheck in
+    float64: kernels of one to five taps, strides 1 to 3, padding 0 to 3, partial last
+    windows, kernels narrower than the stride, taps that read only padding) and, under vmap
+    (float32) at the signal CNN's layers, autograd's own gradient: bit for bit where at most two
+    taps land on each position (kernel 3 at stride 2, the layers whose input has a gradient), to
+    round-off at kernel 5 (three terms, summed in another order)."""
     from torch.func import vjp, vmap
 
     from simulators.neural.models import _Columns
 
-    def plain(blocks, t, widths):
-        ones = torch.ones(blocks.shape[0], t, 1, dtype=blocks.dtype)
-        return torch.cat([blocks[:, j:j + t, :w] for j, w in enumerate(widths)] + [ones], dim=-1)
+    def plain(h, t, k, s, p):
+        c, _, b = h.shape
+        padded = torch.nn.functional.pad(h, (0, 0, p, p + s))
+        taps = [padded[:, j:j + s * (t - 1) + 1:s] for j in range(k)]
+        return torch.cat(taps + [torch.ones(1, t, b, dtype=h.dtype)]).reshape(k * c + 1, t * b)
 
     torch.manual_seed(2)
-    for k, s, c, n, t in ((5, 2, 3, 6, 4), (3, 2, 2, 5, 4), (1, 2, 2, 4, 3), (4, 3, 2, 4, 2), (3, 1, 2, 7, 5)):
-        widths = tuple(min(s, k - j * s) * c for j in range(-(-k // s)))
-        blocks = torch.randn(2, n, s * c, dtype=torch.float64, requires_grad=True)
-        assert torch.autograd.gradcheck(lambda b: _Columns.apply(b, t, widths), (blocks,))
-        assert torch.equal(_Columns.apply(blocks, t, widths), plain(blocks, t, widths))
-    widths, t = (8, 4), 9
-    many, cot = torch.randn(3, 5, 10, 8), torch.randn(3, 5, t, 13)
-    got = vmap(lambda b, g: vjp(lambda x: _Columns.apply(x, t, widths), b)[1](g)[0])(many, cot)
-    want = vmap(lambda b, g: vjp(lambda x: plain(x, t, widths), b)[1](g)[0])(many, cot)
-    assert torch.equal(got, want)
+    for k, s, p, length in ((5, 2, 1, 12), (3, 2, 1, 7), (1, 2, 0, 8), (4, 3, 2, 11), (3, 1, 1, 7),
+                            (2, 2, 1, 9), (1, 3, 0, 7), (2, 1, 3, 4)):
+        t = (length + 2 * p - k) // s + 1
+        h = torch.randn(3, length, 2, dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda x: _Columns.apply(x, t, k, s, p), (h,))
+        assert torch.equal(_Columns.apply(h, t, k, s, p), plain(h, t, k, s, p))
+    for k, length in ((5, 40), (3, 19), (3, 10)):
+        t = (length + 2 - k) // 2 + 1
+        many, cot = torch.randn(3, 5, length, 8), torch.randn(3, k * 5 + 1, t * 8)
+        got = vmap(lambda x, g: vjp(lambda y: _Columns.apply(y, t, k, 2, 1), x)[1](g)[0])(many, cot)
+        want = vmap(lambda x, g: vjp(lambda y: plain(y, t, k, 2, 1), x)[1](g)[0])(many, cot)
+        assert torch.equal(got, want) if k == 3 else torch.allclose(got, want, rtol=0, atol=1e-5)
 
 
 def test_signal_cnn_equals_the_sequential_of_conv1d():
-    """The channels-last stack (blocks of s positions joined by one cat, ReLU in place) computes
+    """The channels-first, samples-last stack (each layer's taps copied into its columns, ReLU in
+    place, the representation a transposed view) computes
     nn.Sequential(Conv1d, ReLU, ..., Flatten) and its gradients, for strides 1 to 3, kernels 1
-    to 5, lengths that leave a partial block and one or two input channels (with one, the weight
-    matrix is a transposed view until made contiguous), unbatched and under vmap (float64)."""
+    to 5, lengths that leave a partial block and one or two input channels, unbatched and under
+    vmap (float64)."""
     from torch.func import functional_call, grad, vmap
 
     from simulators.neural.models import SignalCNN, SignalConv
